@@ -1,0 +1,129 @@
+"""A Mosquitto child process run from a generated config in the data directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from controller import broker_files
+
+log = logging.getLogger(__name__)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True if nothing listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def next_free_port(start: int, host: str = "127.0.0.1", tries: int = 200) -> int:
+    """The first free port at or after `start`."""
+    for port in range(start, start + tries):
+        if port_is_free(port, host):
+            return port
+    raise RuntimeError(f"no free port in {start}..{start + tries - 1}")
+
+
+def find_mosquitto() -> str:
+    """Path of the mosquitto binary (Debian installs it in /usr/sbin, often not on PATH)."""
+    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+    if not found:
+        raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
+    return found
+
+
+class ManagedBroker:
+    """Runs Mosquitto as a child process; files live in `files_dir`."""
+
+    def __init__(self, files_dir: Path, port: int = 1883, bind: str = "127.0.0.1",
+                 tls: broker_files.TlsSettings | None = None):
+        self.files_dir = Path(files_dir)
+        self.requested_port = port
+        self.port = port
+        self.bind = bind
+        self.tls = tls
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def config_path(self) -> Path:
+        """Where the generated mosquitto.conf is written."""
+        return self.files_dir / "mosquitto.conf"
+
+    def write_config(self) -> None:
+        """Generate mosquitto.conf; passwd and acl are written by `write_auth`."""
+        (self.files_dir / "persist").mkdir(parents=True, exist_ok=True)
+        # Run as whoever we are: as root, Mosquitto would otherwise switch to the
+        # `mosquitto` user, which cannot read our 0600 password file (DESIGN.md).
+        user = pwd.getpwuid(os.getuid()).pw_name
+        text = broker_files.render_config(
+            port=self.port, files_dir=self.files_dir, run_as_user=user, bind=self.bind,
+            tls=self.tls,
+        )
+        broker_files.write_private(self.config_path, text)
+
+    def write_auth(self, accounts: dict[str, str], acl: str) -> None:
+        """Write the password file and ACL (and reload a running broker)."""
+        broker_files.write_private(self.files_dir / "passwd",
+                                   broker_files.render_password_file(accounts))
+        broker_files.write_private(self.files_dir / "acl", acl)
+        self.reload()
+
+    def start(self, timeout: float = 15.0) -> int:
+        """Start Mosquitto on the requested port or the next free one; return the port."""
+        if not port_is_free(self.requested_port, self.bind):
+            self.port = next_free_port(self.requested_port + 1, self.bind)
+            log.info("port %d is taken; managed broker uses %d", self.requested_port, self.port)
+        self.write_config()
+        log_path = self.files_dir / "mosquitto.stderr"
+        with open(log_path, "ab") as err:
+            self.proc = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
+                [find_mosquitto(), "-c", str(self.config_path)],
+                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"mosquitto exited with {self.proc.returncode}; see {self.files_dir}/mosquitto.log"
+                )
+            try:
+                with socket.create_connection((self.bind, self.port), timeout=0.5):
+                    return self.port
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"mosquitto did not listen on {self.port} within {timeout:.0f}s")
+
+    def reload(self) -> None:
+        """Ask a running broker to re-read its password file and ACL (SIGHUP)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the broker gracefully (it saves its persistence file), then forcibly."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self.proc is not None and self.proc.poll() is None

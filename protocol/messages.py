@@ -1,0 +1,415 @@
+"""Payload shapes: frozen dataclasses with strict `from_payload` and `to_payload`.
+
+Every payload is a JSON object carrying the schema version `v`. Decoding is strict:
+an unknown type, a missing field or a field of the wrong type raises ProtocolError,
+with the command id attached when it could be read, so the agent can acknowledge
+`rejected` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from protocol.errors import ProtocolError
+from protocol.topics import check_speaker_id
+
+SCHEMA_VERSION = 1
+COMMAND_TYPES = ("play", "stop", "volume", "ping")
+PRIORITIES = ("normal", "priority", "emergency")
+PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+ACK_EVENTS = (
+    "received",
+    "downloaded",
+    "playing",
+    "played",
+    "failed",
+    "expired",
+    "preempted",
+    "rejected",
+    "stopped",
+    "volume_set",
+    "pong",
+)
+# Events after which a delivery will not change by itself.
+FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped")
+COMMAND_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_TEXT = 500
+
+
+def format_time(at: datetime) -> str:
+    """RFC 3339 UTC with milliseconds and a trailing Z, the only time format on the wire."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime on the wire")
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: Any, name: str = "time", command_id: str | None = None) -> datetime:
+    """Parse a wire timestamp into an aware UTC datetime; ProtocolError names the field."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        raise ProtocolError(f"field '{name}' must be an RFC 3339 UTC time ending in Z", command_id)
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC)
+    except ValueError:
+        raise ProtocolError(f"field '{name}' is not a valid time: {value[:40]!r}", command_id) from None
+
+
+def load_json(raw: bytes | str) -> dict:
+    """Decode a payload into a JSON object, raising ProtocolError on anything else."""
+    if isinstance(raw, bytes | bytearray):
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            raise ProtocolError(f"payload of {len(raw)} bytes is over {MAX_PAYLOAD_BYTES}")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError("payload is not UTF-8") from None
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError("payload is not JSON") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("payload is not a JSON object")
+    return obj
+
+
+def dump_json(obj: dict) -> bytes:
+    """Encode a payload as compact UTF-8 JSON."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class _Reader:
+    """Reads typed fields from a decoded object, naming the field in every error."""
+
+    def __init__(self, obj: dict, command_id: str | None = None):
+        self.obj = obj
+        self.command_id = command_id
+
+    def get(self, name: str, kind: type | tuple, required: bool = True, default: Any = None):
+        """Return field `name` checked against `kind`; missing optional fields give `default`."""
+        if name not in self.obj or self.obj[name] is None:
+            if required:
+                raise ProtocolError(f"missing field '{name}'", self.command_id)
+            return default
+        value = self.obj[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python; the wire does not agree.
+        if isinstance(value, bool) and bool not in kinds:
+            raise ProtocolError(f"field '{name}' has the wrong type", self.command_id)
+        if not isinstance(value, kinds):
+            names = "/".join(k.__name__ for k in kinds)
+            raise ProtocolError(f"field '{name}' must be {names}", self.command_id)
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], required: bool = True, default=None):
+        """Return a string field that must be one of `options`."""
+        value = self.get(name, str, required, default)
+        if value is not None and value not in options:
+            raise ProtocolError(
+                f"field '{name}' is {value[:40]!r}, expected one of {', '.join(options)}",
+                self.command_id,
+            )
+        return value
+
+    def time(self, name: str, required: bool = True) -> datetime | None:
+        """Return a timestamp field as an aware datetime."""
+        value = self.get(name, str, required)
+        return None if value is None else parse_time(value, name, self.command_id)
+
+    def version(self) -> int:
+        """Check the schema version."""
+        v = self.get("v", int)
+        if v != SCHEMA_VERSION:
+            raise ProtocolError(f"unsupported schema version {v}", self.command_id)
+        return v
+
+
+@dataclass(frozen=True)
+class Media:
+    """The audio a play command refers to, pinned by its SHA-256."""
+
+    url: str
+    sha256: str
+    bytes: int
+    duration_ms: int
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, obj: Any, command_id: str | None = None) -> Media:
+        """Validate and build from a decoded dict."""
+        if not isinstance(obj, dict):
+            raise ProtocolError("field 'media' must be an object", command_id)
+        r = _Reader(obj, command_id)
+        url = r.get("url", str)
+        if not url.startswith(("http://", "https://")):
+            raise ProtocolError("field 'media.url' must be an http(s) URL", command_id)
+        sha = r.get("sha256", str)
+        if not SHA256_RE.match(sha):
+            raise ProtocolError("field 'media.sha256' must be 64 lowercase hex digits", command_id)
+        size = r.get("bytes", int)
+        duration = r.get("duration_ms", int)
+        if size <= 0 or duration <= 0:
+            raise ProtocolError("fields 'media.bytes' and 'media.duration_ms' must be > 0", command_id)
+        return cls(url=url, sha256=sha, bytes=size, duration_ms=duration)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A controller → speaker command. `sig` is an Ed25519 signature over the other fields."""
+
+    id: str
+    type: str
+    speaker_id: str
+    issued_at: datetime
+    expires_at: datetime
+    priority: str = "normal"
+    play_at: datetime | None = None
+    media: Media | None = None
+    volume: int | None = None
+    label: str | None = None
+    kid: str | None = None
+    sig: str | None = None
+    v: int = field(default=SCHEMA_VERSION)
+
+    def unsigned_payload(self) -> dict:
+        """The payload without its signature: what gets signed."""
+        out: dict[str, Any] = {
+            "v": self.v,
+            "id": self.id,
+            "type": self.type,
+            "speaker_id": self.speaker_id,
+            "issued_at": format_time(self.issued_at),
+            "expires_at": format_time(self.expires_at),
+            "priority": self.priority,
+        }
+        if self.play_at is not None:
+            out["play_at"] = format_time(self.play_at)
+        if self.media is not None:
+            out["media"] = self.media.to_payload()
+        if self.volume is not None:
+            out["volume"] = self.volume
+        if self.label is not None:
+            out["label"] = self.label
+        if self.kid is not None:
+            out["kid"] = self.kid
+        return out
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict, signature included when present."""
+        out = self.unsigned_payload()
+        if self.sig is not None:
+            out["sig"] = self.sig
+        return out
+
+    def encode(self) -> bytes:
+        """Serialize for publishing."""
+        return dump_json(self.to_payload())
+
+    def with_sig(self, sig: str, kid: str | None) -> Command:
+        """Return a copy carrying a signature (and the id of the key that made it)."""
+        return replace(self, sig=sig, kid=kid)
+
+    @classmethod
+    def from_payload(cls, obj: dict) -> Command:
+        """Validate and build a command from a decoded dict."""
+        raw_id = obj.get("id")
+        cid = raw_id if isinstance(raw_id, str) and COMMAND_ID_RE.match(raw_id) else None
+        r = _Reader(obj, cid)
+        r.version()
+        cmd_id = r.get("id", str)
+        if cid is None:
+            raise ProtocolError("field 'id' must be 1-80 characters of A-Z a-z 0-9 _ . : -")
+        ctype = r.choice("type", COMMAND_TYPES)
+        speaker_id = r.get("speaker_id", str)
+        try:
+            check_speaker_id(speaker_id)
+        except ProtocolError as exc:
+            raise ProtocolError(str(exc), cid) from None
+        priority = r.choice("priority", PRIORITIES, required=False, default="normal")
+        play_at = r.time("play_at", required=ctype == "play")
+        media = Media.from_payload(obj["media"], cid) if ctype == "play" or "media" in obj else None
+        if ctype == "play" and media is None:
+            raise ProtocolError("missing field 'media'", cid)
+        volume = r.get("volume", int, required=ctype == "volume")
+        if volume is not None and not 0 <= volume <= 100:
+            raise ProtocolError("field 'volume' must be between 0 and 100", cid)
+        label = r.get("label", str, required=False)
+        if label is not None and len(label) > MAX_TEXT:
+            raise ProtocolError(f"field 'label' is over {MAX_TEXT} characters", cid)
+        issued_at = r.time("issued_at")
+        expires_at = r.time("expires_at")
+        if expires_at <= issued_at:
+            raise ProtocolError("field 'expires_at' is not after 'issued_at'", cid)
+        known = {
+            "v", "id", "type", "speaker_id", "issued_at", "expires_at", "priority",
+            "play_at", "media", "volume", "label", "kid", "sig",
+        }
+        extra = set(obj) - known
+        if extra:
+            raise ProtocolError(f"unknown field '{sorted(extra)[0]}'", cid)
+        return cls(
+            id=cmd_id,
+            type=ctype,
+            speaker_id=speaker_id,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            priority=priority,
+            play_at=play_at,
+            media=media,
+            volume=volume,
+            label=label,
+            kid=r.get("kid", str, required=False),
+            sig=r.get("sig", str, required=False),
+        )
+
+
+def decode_command(raw: bytes | str) -> Command:
+    """Decode raw bytes into a Command, raising ProtocolError with the id when readable."""
+    obj = load_json(raw)
+    return Command.from_payload(obj)
+
+
+def peek_command_id(raw: bytes | str) -> str | None:
+    """Best effort: the command id of a payload too broken to decode, so it can be rejected."""
+    try:
+        obj = load_json(raw)
+    except ProtocolError:
+        return None
+    cid = obj.get("id")
+    return cid if isinstance(cid, str) and COMMAND_ID_RE.match(cid) else None
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A speaker → controller acknowledgement of one step of one command."""
+
+    command_id: str
+    speaker_id: str
+    event: str
+    at: datetime
+    detail: str | None = None
+    v: int = field(default=SCHEMA_VERSION)
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict."""
+        out = {
+            "v": self.v,
+            "command_id": self.command_id,
+            "speaker_id": self.speaker_id,
+            "event": self.event,
+            "at": format_time(self.at),
+        }
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+    def encode(self) -> bytes:
+        """Serialize for publishing."""
+        return dump_json(self.to_payload())
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Ack:
+        """Decode and validate an ack."""
+        r = _Reader(load_json(raw))
+        r.version()
+        command_id = r.get("command_id", str)
+        if not COMMAND_ID_RE.match(command_id):
+            raise ProtocolError("field 'command_id' is not a valid command id")
+        detail = r.get("detail", str, required=False)
+        return cls(
+            command_id=command_id,
+            speaker_id=check_speaker_id(r.get("speaker_id", str)),
+            event=r.choice("event", ACK_EVENTS),
+            at=r.time("at"),
+            detail=None if detail is None else detail[:MAX_TEXT],
+        )
+
+
+@dataclass(frozen=True)
+class SpeakerState:
+    """Retained health and presence of one speaker."""
+
+    speaker_id: str
+    online: bool
+    at: datetime
+    version: str | None = None
+    uptime_s: float | None = None
+    queue_len: int | None = None
+    playing: str | None = None
+    volume: int | None = None
+    disk_free_bytes: int | None = None
+    cpu_temp_c: float | None = None
+    clock_offset_ms: float | None = None
+    relay_on: bool | None = None
+    last_error: str | None = None
+    v: int = field(default=SCHEMA_VERSION)
+
+    _OPTIONAL = {
+        "version": str,
+        "uptime_s": (int, float),
+        "queue_len": int,
+        "playing": str,
+        "volume": int,
+        "disk_free_bytes": int,
+        "cpu_temp_c": (int, float),
+        "clock_offset_ms": (int, float),
+        "relay_on": bool,
+        "last_error": str,
+    }
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict, leaving out unknown values."""
+        out = {"v": self.v, "speaker_id": self.speaker_id, "online": self.online,
+               "at": format_time(self.at)}
+        for name in self._OPTIONAL:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def encode(self) -> bytes:
+        """Serialize for publishing."""
+        return dump_json(self.to_payload())
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> SpeakerState:
+        """Decode and validate a state message."""
+        r = _Reader(load_json(raw))
+        r.version()
+        values = {name: r.get(name, kind, required=False) for name, kind in cls._OPTIONAL.items()}
+        for name in ("last_error", "playing", "version"):
+            if values[name] is not None:
+                values[name] = values[name][:MAX_TEXT]
+        return cls(
+            speaker_id=check_speaker_id(r.get("speaker_id", str)),
+            online=r.get("online", bool),
+            at=r.time("at"),
+            **values,
+        )
+
+
+@dataclass(frozen=True)
+class ControllerState:
+    """Retained presence of the controller."""
+
+    online: bool
+    at: datetime
+    v: int = field(default=SCHEMA_VERSION)
+
+    def encode(self) -> bytes:
+        """Serialize for publishing."""
+        return dump_json({"v": self.v, "online": self.online, "at": format_time(self.at)})
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> ControllerState:
+        """Decode and validate."""
+        r = _Reader(load_json(raw))
+        r.version()
+        return cls(online=r.get("online", bool), at=r.time("at"))
