@@ -36,6 +36,34 @@ def next_free_port(start: int, host: str = "127.0.0.1", tries: int = 200) -> int
     raise RuntimeError(f"no free port in {start}..{start + tries - 1}")
 
 
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    # If the controller dies, even by kill -9, the kernel sends the broker SIGTERM, so it
+    # saves its persistence file and frees the port instead of lingering as an orphan.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def stop_stale(pid_file: Path) -> None:
+    """Stop a broker left running from this data directory by an earlier controller."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"mosquitto" not in cmdline or str(pid_file.parent).encode() not in cmdline:
+        return
+    log.warning("stopping stale managed broker (pid %d)", pid)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            return
+        time.sleep(0.1)
+
+
 def find_mosquitto() -> str:
     """Path of the mosquitto binary (Debian installs it in /usr/sbin, often not on PATH)."""
     found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
@@ -82,6 +110,7 @@ class ManagedBroker:
 
     def start(self, timeout: float = 15.0) -> int:
         """Start Mosquitto on the requested port or the next free one; return the port."""
+        stop_stale(self.files_dir / "mosquitto.pid")
         if not port_is_free(self.requested_port, self.bind):
             self.port = next_free_port(self.requested_port + 1, self.bind)
             log.info("port %d is taken; managed broker uses %d", self.requested_port, self.port)
@@ -91,6 +120,7 @@ class ManagedBroker:
             self.proc = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
                 [find_mosquitto(), "-c", str(self.config_path)],
                 stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

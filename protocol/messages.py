@@ -413,3 +413,8 @@ class ControllerState:
         r = _Reader(load_json(raw))
         r.version()
         return cls(online=r.get("online", bool), at=r.time("at"))
+
+
+def utc_now() -> datetime:
+    """The current instant in UTC (one place, so tests can see what 'now' means on the wire)."""
+    return datetime.now(UTC)

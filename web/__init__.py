@@ -1,0 +1,15 @@
+"""Web layer: the Vietnamese UI and the JSON API. Views are thin and call controller services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach extensions and blueprints to the app."""
+    from web import api, auth, media, ui
+
+    auth.init(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(ui.bp)

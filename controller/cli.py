@@ -1,0 +1,216 @@
+"""`commune-radio` command line. Every subcommand accepts --data DIR."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from controller.config import ENV_DATA, ConfigError
+from controller.config import load as load_settings
+
+
+def data_option(f):
+    """Add --data DIR (default $COMMUNE_RADIO_DATA, else ./instance) to a command."""
+
+    @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+                  help=f"data directory (default ${ENV_DATA} or ./instance)")
+    @functools.wraps(f)
+    def wrapper(*args, data_dir=None, **kwargs):
+        try:
+            settings = load_settings(data_dir)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        return f(settings, *args, **kwargs)
+
+    return wrapper
+
+
+def controller_for(settings):
+    """A Controller without messaging (for administrative commands)."""
+    from controller.runtime import Controller
+
+    return Controller(settings)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="debug logging")
+def main(verbose: bool) -> None:
+    """commune-radio: the commune's smart loudspeaker controller."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@data_option
+@click.option("--host", default=None, help="web address to listen on")
+@click.option("--port", type=int, default=None, help="web port")
+def serve(settings, host, port):
+    """Run the controller: broker (managed unless configured), scheduler, web."""
+    from controller.server import serve as run
+
+    run(settings, host, port)
+
+
+@main.command()
+@data_option
+@click.option("--speakers", "n", type=click.IntRange(1, 200), default=9, show_default=True,
+              help="simulated speakers, one per hamlet")
+@click.option("--port", type=int, default=8080, show_default=True, help="web port")
+def demo(settings, n, port):
+    """Controller, managed broker and N simulated speaker agents with file sinks."""
+    from controller.demo import run_demo
+
+    run_demo(settings, n, port)
+
+
+@main.group()
+def user():
+    """Manage accounts."""
+
+
+@user.command("add")
+@data_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "editor", "approver", "viewer"]),
+              required=True)
+@click.option("--password", default=None, help="default: generated and printed")
+def user_add(settings, name, role, password):
+    """Create a user."""
+    from controller.services import users
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            _, pw = users.add_user(s, name, role, password, actor="cli")
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created {role} {name}")
+    if not password:
+        click.echo(f"password: {pw}")
+
+
+@user.command("token")
+@data_option
+@click.argument("name")
+def user_token(settings, name):
+    """Print a new API token (last line of output)."""
+    from controller.services import users
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            token = users.new_token(s, name, actor="cli")
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(token)
+
+
+@main.group()
+def speaker():
+    """Manage speakers."""
+
+
+@speaker.command("add")
+@data_option
+@click.argument("speaker_id")
+@click.option("--hamlet", required=True, help="hamlet (ấp) name; created if new")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="agent config file to write (default DATA/agents/ID.toml)")
+@click.option("--broker-host", default=None, help="broker address the agent should use")
+def speaker_add(settings, speaker_id, hamlet, out, broker_host):
+    """Register a speaker and write its agent config (with its secret, mode 0600)."""
+    from controller import agent_config
+    from controller.services import registry
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            registry.add_speaker(s, speaker_id, hamlet)
+            secret = registry.reset_secret(s, speaker_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    ctl.sync_broker_auth()
+    path = Path(out or settings.data_dir / "agents" / f"{speaker_id}.toml")
+    addr = ctl.broker_address()
+    text = agent_config.render(
+        speaker_id=speaker_id, password=secret, host=broker_host or settings.agent_broker_host,
+        port=addr.port, prefix=settings.topic_prefix, public_keys=ctl.keys.public_keys_text(),
+        data_dir=f"/var/lib/speaker-agent/{speaker_id}")
+    agent_config.write(path, text)
+    click.echo(f"speaker {speaker_id} added to {hamlet}; agent config written to {path}")
+
+
+@main.group()
+def tts():
+    """Speech tools."""
+
+
+@tts.command("normalize")
+@click.option("--dialect", type=click.Choice(["south", "north"]), default=None)
+@click.argument("text")
+def tts_normalize(dialect, text):
+    """Print the spoken form of TEXT, and nothing else."""
+    from audio.normalize import normalize
+
+    settings = load_settings()
+    click.echo(normalize(text, dialect=dialect or settings.dialect))
+
+
+@tts.command("render")
+@data_option
+@click.argument("text")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def tts_render(settings, text, output):
+    """Speak and master TEXT into an MP3 file."""
+    import shutil
+
+    from controller import speech
+
+    ctl = controller_for(settings)
+    rendered = speech.render_text(ctl, text)
+    shutil.copyfile(rendered.mp3_path, output)
+    click.echo(f"{output}: {rendered.duration_ms / 1000:.1f} s, engine {rendered.engine}")
+
+
+@main.command("broker-config")
+@data_option
+@click.option("--out", type=click.Path(file_okay=False), required=True)
+@click.option("--port", type=int, default=1883)
+@click.option("--bind", default="0.0.0.0")  # noqa: S104 - operators choose
+def broker_config(settings, out, port, bind):
+    """Write mosquitto.conf, passwd and acl for a broker you run yourself."""
+    from controller import broker_files
+
+    ctl = controller_for(settings)
+    accounts, acl = ctl.auth_files()
+    d = Path(out)
+    broker_files.write_private(d / "passwd", broker_files.render_password_file(accounts))
+    broker_files.write_private(d / "acl", acl)
+    broker_files.write_private(d / "mosquitto.conf", broker_files.render_config(
+        port=port, files_dir=d, run_as_user=None, bind=bind))
+    click.echo(f"wrote {d}/mosquitto.conf, passwd, acl")
+    click.echo(f"controller broker password is in {settings.data_dir}/keys (use broker_url)")
+
+
+@main.group()
+def db():
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@data_option
+def db_upgrade(settings):
+    """Apply migrations."""
+    controller_for(settings)
+    click.echo("database is up to date")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

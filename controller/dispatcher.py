@@ -1,0 +1,165 @@
+"""The outbox publisher: deliveries are in the DB before anything is published.
+
+A loop publishes queued deliveries whose dispatch time has come, republishes
+deliveries no agent has acknowledged after `resend_after_s` (paho keeps QoS 1
+in-flight state only in memory, so a controller crash right after publish() could
+lose a message; the agent dedupes by command id), and closes deliveries that can
+no longer happen as `missed` or `unconfirmed`, so every delivery ends with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from controller.models import Broadcast, Delivery, utcnow
+from controller.services import deliveries
+from protocol.messages import Command, Media
+
+log = logging.getLogger(__name__)
+OPEN_STATES = ("queued", "sent")
+BATCH = 500
+
+
+class Dispatcher:
+    """Runs the outbox loop in a thread; `kick()` wakes it when new work is written."""
+
+    def __init__(self, ctx, bus, interval_s: float = 1.0):
+        self.ctx = ctx
+        self.bus = bus
+        self.interval_s = interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the loop thread."""
+        self._thread = threading.Thread(target=self._loop, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def kick(self) -> None:
+        """Wake the loop now (new deliveries were written)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        backoff = self.interval_s
+        while not self._stop.is_set():
+            self._wake.wait(backoff)
+            self._wake.clear()
+            try:
+                self.run_once()
+                backoff = self.interval_s
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                backoff = min(30.0, backoff * 2)
+
+    def run_once(self) -> None:
+        """One pass: close what is past, publish what is due, resend what is unacknowledged."""
+        self.close_expired()
+        if not self.bus.connected.is_set():
+            return
+        while self.publish_due() == BATCH:
+            pass
+        self.resend_unacknowledged()
+
+    def _build(self, d: Delivery, b: Broadcast) -> Command:
+        asset = b.announcement.audio
+        # The link lives as long as the command can still play, plus an hour for retries.
+        ttl = max(600, int((b.expires_at - utcnow()).total_seconds()) + 3600)
+        media = Media(
+            url=self.ctx.store.signed_url(self.ctx.media_base, asset.sha256, d.speaker_id, ttl),
+            sha256=asset.sha256, bytes=asset.bytes, duration_ms=asset.duration_ms,
+        )
+        cmd = Command(
+            id=d.command_id, type="play", speaker_id=d.speaker_id, issued_at=utcnow(),
+            expires_at=b.expires_at, priority=b.priority, play_at=b.play_at, media=media,
+            label=(b.announcement.title or "")[:200] or None,
+        )
+        return self.ctx.keys.sign(cmd)
+
+    def _publish(self, s, d: Delivery, resend: bool) -> None:
+        b = d.broadcast
+        cmd = self._build(d, b)
+        expiry = max(1, int((b.expires_at - utcnow()).total_seconds()))
+        self.bus.publish_command(cmd, expiry)
+        d.sends += 1
+        d.last_sent_at = utcnow()
+        deliveries.append(s, d, "sent", "controller",
+                          detail=f"resend {d.sends - 1}" if resend else None)
+
+    def publish_due(self) -> int:
+        """Publish queued deliveries whose dispatch time has come; returns how many."""
+        now = utcnow()
+        with self.ctx.db.session() as s:
+            rows = s.scalars(
+                sa.select(Delivery).join(Broadcast)
+                .where(Delivery.state == "queued", Broadcast.dispatch_at <= now,
+                       Broadcast.expires_at > now)
+                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement))
+                .order_by(Broadcast.priority.desc(), Delivery.id).limit(BATCH)
+            ).all()
+            for d in rows:
+                self._publish(s, d, resend=False)
+        if rows:
+            log.info("published %d command(s)", len(rows))
+        return len(rows)
+
+    def resend_unacknowledged(self) -> int:
+        """Republish sent deliveries that no agent has acknowledged in time."""
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.ctx.settings.resend_after_s)
+        with self.ctx.db.session() as s:
+            rows = s.scalars(
+                sa.select(Delivery).join(Broadcast)
+                .where(Delivery.state == "sent", Delivery.agent_seen.is_(False),
+                       Delivery.last_sent_at < cutoff, Broadcast.expires_at > now)
+                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement))
+                .limit(BATCH)
+            ).all()
+            for d in rows:
+                self._publish(s, d, resend=True)
+        return len(rows)
+
+    def close_expired(self) -> int:
+        """Give a final reason to deliveries whose broadcast can no longer play."""
+        now = utcnow()
+        grace = timedelta(seconds=60)
+        n = 0
+        with self.ctx.db.session() as s:
+            never_sent = s.scalars(
+                sa.select(Delivery).join(Broadcast)
+                .where(Delivery.state == "queued", Broadcast.expires_at <= now).limit(BATCH)
+            ).all()
+            for d in never_sent:
+                deliveries.append(s, d, "missed", "controller",
+                                  detail="not sent before it expired (broker unreachable?)")
+                n += 1
+            silent = s.scalars(
+                sa.select(Delivery).join(Broadcast)
+                .where(Delivery.state.not_in(list(deliveries.TERMINAL) + ["unconfirmed"]),
+                       Broadcast.expires_at <= now - grace)
+                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement))
+                .limit(BATCH)
+            ).all()
+            for d in silent:
+                b = d.broadcast
+                long_enough = b.play_at + timedelta(
+                    milliseconds=b.announcement.audio.duration_ms if b.announcement.audio else 0)
+                if now < max(b.expires_at, long_enough) + grace:
+                    continue
+                deliveries.append(s, d, "unconfirmed", "controller",
+                                  detail=f"no final acknowledgement from the speaker "
+                                         f"(last state: {d.state})")
+                n += 1
+        return n

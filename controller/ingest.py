@@ -1,0 +1,113 @@
+"""Ingests acks and speaker states from MQTT into the database, in batches, off the network thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+import sqlalchemy as sa
+
+from controller.models import Delivery, Speaker, utcnow
+from controller.services import audit, deliveries
+from protocol.errors import ProtocolError
+from protocol.messages import Ack, SpeakerState
+
+log = logging.getLogger(__name__)
+
+
+class Ingestor:
+    """Queue fed by the MQTT thread; one writer thread commits batches."""
+
+    def __init__(self, ctx, batch: int = 500):
+        self.ctx = ctx
+        self.batch = batch
+        self.q: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.processed = 0
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._loop, name="ingestor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Drain and stop."""
+        self._stop.set()
+        self.q.put(None)
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def on_message(self, speaker_id: str, kind: str, payload: bytes) -> None:
+        """Called on the MQTT thread: enqueue only."""
+        if kind in ("ack", "state"):
+            self.q.put((speaker_id, kind, payload))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            item = self.q.get()
+            items = [item]
+            while len(items) < self.batch:
+                try:
+                    items.append(self.q.get_nowait())
+                except queue.Empty:
+                    break
+            items = [i for i in items if i is not None]
+            if not items:
+                continue
+            try:
+                self.process(items)
+            except Exception:
+                # One bad row must not drop the batch: retry item by item.
+                log.exception("batch of %d failed; retrying one by one", len(items))
+                for one in items:
+                    try:
+                        self.process([one])
+                    except Exception:
+                        log.exception("dropping unprocessable %s from %s", one[1], one[0])
+            self.processed += len(items)
+
+    def process(self, items: list[tuple[str, str, bytes]]) -> None:
+        """Apply a batch of messages in one transaction."""
+        with self.ctx.db.session() as s:
+            for speaker_id, kind, payload in items:
+                try:
+                    if kind == "ack":
+                        self._ack(s, speaker_id, Ack.decode(payload))
+                    else:
+                        self._state(s, speaker_id, SpeakerState.decode(payload))
+                except ProtocolError as exc:
+                    log.warning("malformed %s from %s ignored: %s", kind, speaker_id, exc)
+
+    def _ack(self, s, topic_speaker: str, ack: Ack) -> None:
+        # The broker's ACL lets a speaker write only its own ack topic, so the topic is
+        # the authenticated identity; a payload claiming another speaker is a forgery.
+        if ack.speaker_id != topic_speaker:
+            log.warning("ack on %s's topic claims speaker %s; ignored", topic_speaker,
+                        ack.speaker_id)
+            audit.record(s, "ack_forged", actor=topic_speaker, target=ack.command_id,
+                         detail=f"claimed speaker {ack.speaker_id}")
+            return
+        if ack.event == "rejected":
+            audit.record(s, "command_rejected", actor=topic_speaker, target=ack.command_id,
+                         detail=ack.detail)
+        d = s.scalar(sa.select(Delivery).where(Delivery.command_id == ack.command_id))
+        if d is None or d.speaker_id != topic_speaker:
+            log.info("ack %s for command %s that is not a delivery", ack.event, ack.command_id)
+            return
+        deliveries.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)
+
+    def _state(self, s, topic_speaker: str, st: SpeakerState) -> None:
+        if st.speaker_id != topic_speaker:
+            log.warning("state on %s's topic claims %s; ignored", topic_speaker, st.speaker_id)
+            return
+        spk = s.get(Speaker, topic_speaker)
+        if spk is None:
+            log.info("state from unregistered speaker %s ignored", topic_speaker)
+            return
+        spk.online = st.online
+        spk.state = st.to_payload()
+        spk.state_at = utcnow()
+        if st.online:
+            spk.last_seen = utcnow()

@@ -1,0 +1,151 @@
+"""The running controller: database, keys, audio store, broker, MQTT bus, dispatcher, ingestor.
+
+One `Controller` per process. The web app and the CLI reach services through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from controller import broker_files, keys
+from controller.audio_store import AudioStore
+from controller.config import Settings
+from controller.db import Database
+from controller.managed_broker import ManagedBroker, next_free_port, port_is_free
+from controller.migrate import upgrade
+from protocol.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+class Controller:
+    """Holds every long-lived part; `start()` brings up messaging, `stop()` takes it down."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.data = Path(settings.data_dir)
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.db_url)
+        upgrade(self.db)
+        self.keys = keys.KeyRing(self.data / "keys")
+        self.store = AudioStore(self.data / "audio", keys.random_secret(self.data / "keys" / "media.key"))
+        self.cache_dir = self.data / "tts-cache"
+        self.topics = Topics(settings.topic_prefix)
+        self.web_port = settings.web_port
+        self.broker: ManagedBroker | None = None
+        self.bus = None
+        self.dispatcher = None
+        self.ingestor = None
+        self.scheduler = None
+
+    # -- identity & addresses --
+    @property
+    def media_base(self) -> str:
+        """Base URL agents fetch audio from."""
+        return self.settings.media_base(self.web_port)
+
+    def flask_secret(self) -> bytes:
+        """The web session key (created on first start, 0600)."""
+        return keys.random_secret(self.data / "keys" / "flask.key")
+
+    def controller_broker_password(self) -> str:
+        """The controller's own broker password for the managed broker."""
+        path = self.data / "keys" / "broker-controller.secret"
+        return keys.random_secret(path, 24).hex()
+
+    def broker_port(self) -> int:
+        """The managed broker's port, chosen once and remembered so agent configs stay valid."""
+        path = self.data / "broker" / "port"
+        if path.exists():
+            return int(path.read_text().strip())
+        port = self.settings.broker_port
+        if not port_is_free(port, self.settings.broker_bind):
+            port = next_free_port(port + 1, self.settings.broker_bind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(port))
+        return port
+
+    def broker_address(self):
+        """Host, port and credentials the controller and agents use."""
+        from controller.mqtt_bus import BrokerAddress
+
+        if self.settings.broker_url:
+            u = urlparse(self.settings.broker_url)
+            return BrokerAddress(host=u.hostname or "127.0.0.1", port=u.port or 1883,
+                                 username=unquote(u.username or broker_files.CONTROLLER_USER),
+                                 password=unquote(u.password or ""), tls=u.scheme == "mqtts")
+        return BrokerAddress(host="127.0.0.1", port=self.broker_port(),
+                             username=broker_files.CONTROLLER_USER,
+                             password=self.controller_broker_password())
+
+    # -- broker auth files --
+    def auth_files(self) -> tuple[dict[str, str], str]:
+        """(accounts, acl) generated from the registry."""
+        from controller.services import registry
+
+        with self.db.session() as s:
+            accounts, speaker_ids = registry.broker_accounts(s)
+        accounts[broker_files.CONTROLLER_USER] = broker_files.hash_password(
+            self.controller_broker_password())
+        return accounts, broker_files.render_acl(self.topics, speaker_ids)
+
+    def sync_broker_auth(self) -> None:
+        """Rewrite the managed broker's password file and ACL and make it reload them."""
+        if self.settings.broker_url:
+            return  # an external broker is configured by its operators (broker-config --out)
+        accounts, acl = self.auth_files()
+        broker = self.broker or ManagedBroker(self.data / "broker", self.broker_port(),
+                                              self.settings.broker_bind)
+        broker.write_auth(accounts, acl)
+
+    # -- lifecycle --
+    def start(self, web_port: int | None = None) -> None:
+        """Start the broker (if managed), the MQTT bus, the ingestor and the dispatcher."""
+        from controller.dispatcher import Dispatcher
+        from controller.ingest import Ingestor
+        from controller.mqtt_bus import MqttBus
+
+        if web_port:
+            self.web_port = web_port
+        if not self.settings.broker_url:
+            self.broker = ManagedBroker(self.data / "broker", self.broker_port(),
+                                        self.settings.broker_bind)
+            self.sync_broker_auth()
+            port = self.broker.start()
+            if port != self.broker_port():
+                log.warning("remembered broker port was taken; now %d (rewrite agent configs)",
+                            port)
+                (self.data / "broker" / "port").write_text(str(port))
+        self.ingestor = Ingestor(self)
+        self.ingestor.start()
+        self.bus = MqttBus(self.broker_address(), self.topics, self.ingestor.on_message)
+        self.dispatcher = Dispatcher(self, self.bus)
+        self.bus.start()
+        self.dispatcher.start()
+        if self.settings.run_scheduler:
+            self._start_scheduler()
+
+    def _start_scheduler(self) -> None:
+        try:
+            from schedules.service import ScheduleRunner
+        except ImportError:
+            return
+        self.scheduler = ScheduleRunner(self)
+        self.scheduler.start()
+
+    def kick(self) -> None:
+        """Tell the dispatcher there is new work."""
+        if self.dispatcher is not None:
+            self.dispatcher.kick()
+
+    def stop(self) -> None:
+        """Stop everything started by `start()`."""
+        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    log.exception("stopping %s failed", type(part).__name__)
+        self.db.dispose()

@@ -1,0 +1,71 @@
+"""Runs the controller: messaging threads plus the web app on waitress, until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from controller.managed_broker import next_free_port, port_is_free
+
+log = logging.getLogger(__name__)
+
+
+def free_web_port(host: str, port: int) -> int:
+    """The requested web port, or the next free one."""
+    return port if port_is_free(port, host) else next_free_port(port + 1, host)
+
+
+class WebServer:
+    """waitress in a thread, stoppable."""
+
+    def __init__(self, app, host: str, port: int, threads: int = 8):
+        from waitress.server import create_server
+
+        self.server = create_server(app, host=host, port=port, threads=threads,
+                                    ident="commune-radio", clear_untrusted_proxy_headers=True)
+        self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
+
+    def start(self) -> None:
+        """Serve in the background."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Close the listening socket and worker threads."""
+        self.server.close()
+
+
+def wait_for_signal(extra_check=None) -> None:
+    """Block until SIGINT/SIGTERM (or `extra_check()` returns True)."""
+    stop = threading.Event()
+
+    def _handler(signum, _frame):
+        log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    while not stop.wait(1.0):
+        if extra_check and extra_check():
+            break
+
+
+def serve(settings, host: str | None = None, port: int | None = None, on_ready=None) -> None:
+    """Start everything, run until a signal, stop everything."""
+    from controller.app import create_app
+    from controller.runtime import Controller
+
+    host = host or settings.web_host
+    port = free_web_port(host, port or settings.web_port)
+    ctl = Controller(settings)
+    ctl.start(web_port=port)
+    web = WebServer(create_app(controller=ctl), host, port)
+    web.start()
+    print(f"commune-radio: web on http://{host}:{port}/", flush=True)
+    try:
+        if on_ready:
+            on_ready(ctl, port)
+        wait_for_signal()
+    finally:
+        web.stop()
+        ctl.stop()

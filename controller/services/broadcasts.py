@@ -1,0 +1,82 @@
+"""Broadcasts: one announcement aired on a set of speakers, written to the outbox first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from controller.models import Announcement, Broadcast, Delivery, Speaker, User, utcnow
+from controller.services import audit, deliveries
+from controller.services.errors import Forbidden, NotFound, ServiceError
+from protocol.messages import PRIORITIES
+
+
+def new_command_id() -> str:
+    """A unique command id (the agent dedupes on it)."""
+    return uuid.uuid4().hex
+
+
+def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], priority: str,
+           user: User | None, play_at: datetime | None = None, ttl_s: int = 900,
+           lead_s: int = 0, occurrence_key: str | None = None,
+           emergency_override: bool = False) -> Broadcast:
+    """Write a broadcast and one queued delivery per speaker (the outbox), in the caller's tx."""
+    if priority not in PRIORITIES:
+        raise ServiceError("bad_priority", f"priority must be one of {', '.join(PRIORITIES)}",
+                           field="priority")
+    if announcement.status != "approved" and not emergency_override:
+        raise Forbidden("not_approved", "the announcement is not approved yet",
+                        field="announcement")
+    if announcement.audio_sha256 is None:
+        raise ServiceError("no_audio", "the announcement has no audio", field="announcement")
+    now = utcnow()
+    play_at = play_at or now
+    b = Broadcast(
+        announcement=announcement, priority=priority, play_at=play_at,
+        dispatch_at=now,
+        expires_at=play_at + timedelta(seconds=ttl_s),
+        created_by=user.id if user else None, occurrence_key=occurrence_key,
+        emergency_override=emergency_override,
+    )
+    if lead_s:
+        b.dispatch_at = max(now, play_at - timedelta(seconds=lead_s))
+    s.add(b)
+    s.flush()
+    for spk in speakers:
+        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=new_command_id(), state="queued",
+                     state_at=now)
+        s.add(d)
+        deliveries.append(s, d, "queued", "controller", at=now)
+    audit.record(s, "broadcast_emergency" if emergency_override else "broadcast_created",
+                 actor=user.username if user else None, target=f"broadcast:{b.id}",
+                 detail=f"announcement={announcement.id} priority={priority} "
+                        f"speakers={len(speakers)}")
+    return b
+
+
+def get(s: Session, broadcast_id: int) -> Broadcast:
+    """A broadcast with its deliveries and events, or NotFound."""
+    b = deliveries.broadcast_with_deliveries(s, broadcast_id)
+    if b is None:
+        raise NotFound("unknown_broadcast", f"unknown broadcast {broadcast_id}")
+    return b
+
+
+def recent(s: Session, limit: int = 20) -> list[Broadcast]:
+    """The newest broadcasts."""
+    q = sa.select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+    return list(s.scalars(q))
+
+
+def cancel(s: Session, broadcast_id: int, user: User | None) -> Broadcast:
+    """Cancel deliveries not yet sent (sent ones are stopped by a stop command, not here)."""
+    b = get(s, broadcast_id)
+    for d in b.deliveries:
+        if d.state == "queued":
+            deliveries.append(s, d, "cancelled", "controller", detail="cancelled by user")
+    audit.record(s, "broadcast_cancelled", actor=user.username if user else None,
+                 target=f"broadcast:{b.id}")
+    return b

@@ -1,0 +1,132 @@
+"""Hamlets and speakers: the register of speaker clusters."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from controller import broker_files
+from controller.models import Hamlet, Speaker, utcnow
+from controller.services.errors import Conflict, NotFound, ServiceError
+from protocol.errors import ProtocolError
+from protocol.topics import check_speaker_id
+
+
+def get_or_create_hamlet(s: Session, name: str) -> Hamlet:
+    """The hamlet with this name, created if new."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("hamlet_required", "hamlet name is empty", field="hamlet")
+    if len(name) > 120:
+        raise ServiceError("hamlet_too_long", "hamlet name is over 120 characters", field="hamlet")
+    hamlet = s.scalar(sa.select(Hamlet).where(Hamlet.name == name))
+    if hamlet is None:
+        hamlet = Hamlet(name=name)
+        s.add(hamlet)
+        s.flush()
+    return hamlet
+
+
+def add_speaker(s: Session, speaker_id: str, hamlet_name: str, name: str | None = None,
+                latitude: float | None = None, longitude: float | None = None) -> tuple[Speaker, str]:
+    """Register a speaker with fresh broker credentials; returns it and its secret (shown once)."""
+    try:
+        check_speaker_id(speaker_id)
+    except ProtocolError as exc:
+        raise ServiceError("bad_speaker_id", str(exc), field="id") from None
+    if s.get(Speaker, speaker_id) is not None:
+        raise Conflict("speaker_exists", f"speaker {speaker_id!r} already exists", field="id")
+    if speaker_id == broker_files.CONTROLLER_USER:
+        raise ServiceError("bad_speaker_id", "'controller' is reserved", field="id")
+    hamlet = get_or_create_hamlet(s, hamlet_name)
+    secret = broker_files.new_secret()
+    spk = Speaker(id=speaker_id, hamlet=hamlet, name=name, latitude=latitude, longitude=longitude,
+                  secret_hash=broker_files.hash_password(secret))
+    s.add(spk)
+    s.flush()
+    return spk, secret
+
+
+def reset_secret(s: Session, speaker_id: str) -> str:
+    """Give a speaker new broker credentials (e.g. after a Pi is reinstalled)."""
+    spk = get_speaker(s, speaker_id)
+    secret = broker_files.new_secret()
+    spk.secret_hash = broker_files.hash_password(secret)
+    spk.revoked_at = None
+    return secret
+
+
+def revoke_speaker(s: Session, speaker_id: str) -> Speaker:
+    """Revoke a speaker: its broker account disappears at the next auth-file write."""
+    spk = get_speaker(s, speaker_id)
+    spk.revoked_at = utcnow()
+    spk.online = False
+    return spk
+
+
+def get_speaker(s: Session, speaker_id: str) -> Speaker:
+    """A speaker by id, or NotFound."""
+    spk = s.get(Speaker, speaker_id)
+    if spk is None:
+        raise NotFound("unknown_speaker", f"unknown speaker {speaker_id!r}", field="speakers")
+    return spk
+
+
+def list_speakers(s: Session, include_revoked: bool = False) -> list[Speaker]:
+    """Speakers ordered by hamlet then id."""
+    q = sa.select(Speaker).join(Hamlet).order_by(Hamlet.name, Speaker.id)
+    if not include_revoked:
+        q = q.where(Speaker.revoked_at.is_(None))
+    return list(s.scalars(q))
+
+
+def list_hamlets(s: Session) -> list[Hamlet]:
+    """Hamlets by name."""
+    return list(s.scalars(sa.select(Hamlet).order_by(Hamlet.name)))
+
+
+def broker_accounts(s: Session) -> tuple[dict[str, str], list[str]]:
+    """(username → hash) for every active speaker, and their ids, for the broker's auth files."""
+    rows = s.execute(sa.select(Speaker.id, Speaker.secret_hash).where(
+        Speaker.revoked_at.is_(None), Speaker.secret_hash.is_not(None))).all()
+    return {sid: h for sid, h in rows}, [sid for sid, _ in rows]
+
+
+def resolve_targets(s: Session, targets) -> list[Speaker]:
+    """Turn {"all": true} | {"hamlets": [...]} | {"speakers": [...]} into active speakers."""
+    if not isinstance(targets, dict) or not targets:
+        raise ServiceError("targets_required",
+                           "targets must be {\"all\": true}, {\"hamlets\": [...]} or "
+                           "{\"speakers\": [...]}", field="targets")
+    unknown_keys = set(targets) - {"all", "hamlets", "speakers"}
+    if unknown_keys:
+        raise ServiceError("bad_targets", f"unknown target kind {sorted(unknown_keys)[0]!r}",
+                           field="targets")
+    chosen: dict[str, Speaker] = {}
+    if targets.get("all") is True:
+        for spk in list_speakers(s):
+            chosen[spk.id] = spk
+    elif "all" in targets and targets["all"] is not False:
+        raise ServiceError("bad_targets", "targets.all must be true or false", field="targets")
+    for key in ("hamlets", "speakers"):
+        items = targets.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str | int) for i in items):
+            raise ServiceError("bad_targets", f"targets.{key} must be a list of names",
+                               field="targets")
+    for hname in targets.get("hamlets", []):
+        q = sa.select(Hamlet).where(sa.or_(Hamlet.name == str(hname),
+                                           sa.cast(Hamlet.id, sa.String) == str(hname)))
+        hamlet = s.scalar(q)
+        if hamlet is None:
+            raise NotFound("unknown_hamlet", f"unknown hamlet {hname!r}", field="targets")
+        for spk in hamlet.speakers:
+            if spk.revoked_at is None:
+                chosen[spk.id] = spk
+    for sid in targets.get("speakers", []):
+        spk = get_speaker(s, str(sid))
+        if spk.revoked_at is not None:
+            raise ServiceError("revoked_speaker", f"speaker {sid!r} is revoked", field="targets")
+        chosen[spk.id] = spk
+    if not chosen:
+        raise ServiceError("no_speakers", "the targets resolve to no speaker", field="targets")
+    return sorted(chosen.values(), key=lambda x: x.id)

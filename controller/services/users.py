@@ -1,0 +1,101 @@
+"""Accounts, roles, passwords (argon2) and API tokens (stored as SHA-256 only)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from controller.models import ApiToken, User, utcnow
+from controller.services import audit
+from controller.services.errors import Conflict, NotFound, ServiceError
+
+ROLES = ("admin", "editor", "approver", "viewer")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash."""
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """True if the password matches; never raises for a bad hash."""
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(s: Session, username: str, role: str, password: str | None = None,
+             actor: str | None = None) -> tuple[User, str]:
+    """Create a user; returns it and its password (generated when not given)."""
+    if not USERNAME_RE.match(username or ""):
+        raise ServiceError("bad_username", "username must be 2-80 letters, digits or _.@-",
+                           field="username")
+    if role not in ROLES:
+        raise ServiceError("bad_role", f"role must be one of {', '.join(ROLES)}", field="role")
+    if s.scalar(sa.select(User).where(User.username == username)):
+        raise Conflict("user_exists", f"user {username!r} already exists", field="username")
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise ServiceError("weak_password", "password must have at least 8 characters",
+                           field="password")
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    s.add(user)
+    s.flush()
+    audit.record(s, "user_created", actor=actor, target=username, detail=f"role={role}")
+    return user, password
+
+
+def get_user(s: Session, username: str) -> User:
+    """A user by name, or NotFound."""
+    user = s.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("unknown_user", f"unknown user {username!r}", field="username")
+    return user
+
+
+def new_token(s: Session, username: str, actor: str | None = None) -> str:
+    """Create an API token for a user; the plain token is returned once and never stored."""
+    user = get_user(s, username)
+    token = "crt_" + secrets.token_urlsafe(32)
+    s.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    audit.record(s, "token_created", actor=actor or username, target=username)
+    return token
+
+
+def revoke_tokens(s: Session, username: str, actor: str | None = None) -> int:
+    """Revoke every token of a user; returns how many."""
+    user = get_user(s, username)
+    tokens = s.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id,
+                                                 ApiToken.revoked_at.is_(None))).all()
+    for t in tokens:
+        t.revoked_at = utcnow()
+    audit.record(s, "tokens_revoked", actor=actor, target=username, detail=str(len(tokens)))
+    return len(tokens)
+
+
+def user_for_token(s: Session, token: str) -> User | None:
+    """The active user owning a valid token, else None."""
+    if not token:
+        return None
+    row = s.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                             ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256-bit random, so a fast hash is enough (no need for argon2 here).
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,31 @@
+"""Serves stored audio at URLs containing its hash, authorized per speaker by a signed link."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, request, send_file
+from flask_login import current_user
+
+from web.context import ctl
+
+bp = Blueprint("media", __name__)
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@bp.get("/media/<sha256>.mp3")
+def audio(sha256: str):
+    """The MP3 for a hash: for a speaker with a valid signed link, or a logged-in user."""
+    if not SHA_RE.match(sha256):
+        abort(404)
+    store = ctl().store
+    if not current_user.is_authenticated:
+        reason = store.check_url(sha256, request.args.get("spk", ""), request.args.get("exp", ""),
+                                 request.args.get("sig", ""))
+        if reason:
+            abort(403, description=reason)
+    path = store.path_for(sha256)
+    if not path.exists():
+        abort(404)
+    # conditional=True gives Range support, so agents can resume interrupted downloads.
+    return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=86400)
