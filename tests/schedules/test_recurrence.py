@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schedules.recurrence import Recurrence, local_to_utc, next_occurrence, occurrences
 
@@ -271,3 +273,36 @@ def test_next_occurrence_for_each_kind():
     assert next_occurrence(leap, now) == utc(2028, 2, 28, 23)
     ended = Recurrence("daily", start_date=date(2026, 1, 1), end_date=date(2026, 6, 1), times=(time(6),))
     assert next_occurrence(ended, now) is None
+
+
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Ho_Chi_Minh", "America/Santiago"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    local=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31)),
+)
+def test_local_to_utc_keeps_wall_time_or_lands_at_end_of_gap(zone, local):
+    tz = ZoneInfo(zone)
+    local = local.replace(microsecond=0)
+    instant = local_to_utc(local, tz)
+    wall = instant.astimezone(tz).replace(tzinfo=None)
+    if wall == local:
+        # Existing time; if it happens twice, the first one (earlier instant) is chosen.
+        assert instant <= local.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    else:
+        # Nonexistent: we land after it, right at a transition (one second earlier is another offset).
+        assert wall > local
+        assert (instant - timedelta(seconds=1)).astimezone(tz).utcoffset() != instant.astimezone(
+            tz
+        ).utcoffset()
+
+
+@settings(max_examples=50, deadline=None)
+@given(zone=st.sampled_from(ZONES), hour=st.integers(4, 23), minute=st.sampled_from([0, 15, 30, 45]))
+def test_daily_time_outside_any_gap_is_that_wall_time_every_day_of_a_year(zone, hour, minute):
+    rec = Recurrence("daily", start_date=date(2026, 1, 1), times=(time(hour, minute),), timezone=zone)
+    got = occurrences(rec, utc(2026, 1, 1), utc(2027, 1, 1))
+    assert len(got) in (364, 365, 366)
+    assert {i.astimezone(ZoneInfo(zone)).strftime("%H:%M") for i in got} == {f"{hour:02d}:{minute:02d}"}
