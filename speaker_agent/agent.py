@@ -1,0 +1,109 @@
+"""Wires the agent together and runs its threads: MQTT link, fetch loop, play loop, heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from protocol.messages import Command
+from speaker_agent.cache import AudioCache
+from speaker_agent.config import AgentConfig
+from speaker_agent.health import Health
+from speaker_agent.intake import Intake
+from speaker_agent.mqtt_link import MqttLink
+from speaker_agent.playback import Playback
+from speaker_agent.player import make_player
+from speaker_agent.relay import Relay
+from speaker_agent.store import Store
+from speaker_agent.volume import make_mixer
+
+log = logging.getLogger(__name__)
+
+
+class Agent:
+    """One speaker agent: build with a config, then `run()` until `stop()`."""
+
+    def __init__(self, cfg: AgentConfig):
+        self.cfg = cfg
+        data = Path(cfg.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        self.stopping = threading.Event()
+        self.state_changed = threading.Event()
+        self.store = Store(data / "agent.db")
+        self.health = Health(cfg.speaker_id, data)
+        self.relay = Relay(cfg.relay, data / "relay_history.jsonl")
+        self.cache = AudioCache(cfg.cache_dir, cfg.cache.max_bytes, cfg.cache.min_free_bytes)
+        self.link = MqttLink(cfg, self.store, self._on_command, self._state_payload)
+        self.intake = Intake(
+            cfg.speaker_id, self.store, cfg.public_keys(), cfg.security.max_clock_skew_s,
+            cfg.security.max_horizon_s, self.health, self._on_stored, self.link.pump,
+        )
+        self.playback = Playback(
+            cfg, self.store, self.cache, make_player(cfg.player), make_mixer(cfg.player.backend, cfg.volume),
+            self.relay, self.health, self.intake.ack, self.link.pump, self.state_changed.set,
+        )
+
+    def _on_command(self, raw: bytes) -> None:
+        self.intake.handle(raw)
+
+    def _on_stored(self, cmd: Command) -> str | None:
+        """Run a freshly stored command; returns the detail for the final ack of stop/volume/ping."""
+        if cmd.type == "play":
+            self.playback.notify()
+            return None
+        if cmd.type == "stop":
+            return self.playback.stop(cmd.id)
+        if cmd.type == "volume":
+            return self.playback.set_volume(cmd.volume)
+        offset = self.health.clock_offset_ms()
+        return f"clock_offset_ms={offset}" if offset is not None else None
+
+    def _state_payload(self, online: bool) -> bytes:
+        current = self.playback.current
+        return self.health.state(
+            online,
+            queue_len=self.store.queue_len(),
+            playing=current.id if current else None,
+            volume=self.playback.base_volume,
+            relay_on=self.relay.is_on,
+        ).encode()
+
+    def _heartbeat(self) -> None:
+        """Publish the state every heartbeat_s, and soon after anything changes (thread body)."""
+        while not self.stopping.is_set():
+            try:
+                self.link.publish_state()
+            except Exception:
+                log.exception("heartbeat failed")
+            self.state_changed.wait(self.cfg.health.heartbeat_s)
+            self.state_changed.clear()
+            self.stopping.wait(0.2)  # coalesce bursts of changes into one message
+
+    def run(self) -> None:
+        """Start every loop and block until `stop()`."""
+        log.info("speaker agent %s starting (version %s)", self.cfg.speaker_id, self.health.version)
+        self.playback.recover()
+        loops = {
+            "mqtt": lambda: self.link.run(self.stopping),
+            "fetch": lambda: self.playback.fetch_loop(self.stopping),
+            "play": lambda: self.playback.play_loop(self.stopping),
+            "heartbeat": self._heartbeat,
+        }
+        threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops.items()]
+        for t in threads:
+            t.start()
+        self.stopping.wait()
+        self.playback.wake_play.set()
+        self.playback.wake_fetch.set()
+        self.state_changed.set()
+        for t in threads:
+            t.join(timeout=5)
+        self.link.close()
+        self.relay.close()
+        self.store.close()
+        log.info("speaker agent %s stopped", self.cfg.speaker_id)
+
+    def stop(self) -> None:
+        """Ask `run()` to return."""
+        self.stopping.set()
