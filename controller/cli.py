@@ -123,7 +123,11 @@ def speaker():
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="agent config file to write (default DATA/agents/ID.toml)")
 @click.option("--broker-host", default=None, help="broker address the agent should use")
-def speaker_add(settings, speaker_id, hamlet, out, broker_host):
+@click.option("--agent-data", default=None,
+              help="agent's data directory on the Pi (default /var/lib/speaker-agent/ID)")
+@click.option("--player", type=click.Choice(["alsa", "file"]), default="alsa", show_default=True)
+@click.option("--sink-dir", default=None, help="file player: where decoded WAVs go")
+def speaker_add(settings, speaker_id, hamlet, out, broker_host, agent_data, player, sink_dir):
     """Register a speaker and write its agent config (with its secret, mode 0600)."""
     from controller import agent_config
     from controller.services import registry
@@ -142,7 +146,8 @@ def speaker_add(settings, speaker_id, hamlet, out, broker_host):
     text = agent_config.render(
         speaker_id=speaker_id, password=secret, host=broker_host or settings.agent_broker_host,
         port=addr.port, prefix=settings.topic_prefix, public_keys=ctl.keys.public_keys_text(),
-        data_dir=f"/var/lib/speaker-agent/{speaker_id}")
+        data_dir=agent_data or f"/var/lib/speaker-agent/{speaker_id}", backend=player,
+        sink_dir=sink_dir, relay_mock=player == "file", relay_enabled=player == "alsa")
     agent_config.write(path, text)
     click.echo(f"speaker {speaker_id} added to {hamlet}; agent config written to {path}")
 

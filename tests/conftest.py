@@ -13,3 +13,52 @@ def broker(tmp_path):
     b = TestBroker(tmp_path / "broker").start()
     yield b
     b.stop()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Controller settings in a fresh data directory (offline speech: espeak-ng)."""
+    from controller.config import load
+    from tests.support.controller import test_db_url
+
+    return load(tmp_path / "data", database_url=test_db_url(tmp_path), tts_engines="espeak",
+                run_scheduler=False)
+
+
+@pytest.fixture
+def controller(settings):
+    """A Controller with database, keys and store, but no broker or threads."""
+    from controller.runtime import Controller
+
+    ctl = Controller(settings)
+    yield ctl
+    ctl.stop()
+
+
+@pytest.fixture
+def app(controller):
+    """The Flask app around the controller."""
+    from controller.app import create_app
+
+    app = create_app(controller=controller)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def token_for(controller):
+    """Make a user with a role and return a bearer token for it."""
+    from controller.services import users
+
+    def make(role: str, name: str | None = None) -> str:
+        with controller.db.session() as s:
+            users.add_user(s, name or f"{role}-user", role)
+            return users.new_token(s, name or f"{role}-user")
+
+    return make
