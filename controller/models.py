@@ -204,3 +204,42 @@ class Abbreviation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     short: Mapped[str] = mapped_column(sa.String(40), unique=True)
     spoken: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Schedule(Base):
+    """When an announcement plays: a SchedulePlan (recurrence, repeats, validity, priority) and targets."""
+
+    __tablename__ = "schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(sa.ForeignKey("announcements.id"), index=True)
+    plan: Mapped[dict] = mapped_column(sa.JSON)
+    """schedules.plan.SchedulePlan.to_dict()."""
+    targets: Mapped[dict] = mapped_column(sa.JSON)
+    """{"all": true} | {"hamlets": [...]} | {"speakers": [...]}, resolved at each occurrence."""
+    status: Mapped[str] = mapped_column(sa.String(20), default="active", index=True)
+    """active, paused or cancelled."""
+    planned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Occurrences due before this instant have a row; the runner expands from here."""
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    announcement: Mapped[Announcement] = relationship()
+
+
+class Occurrence(Base):
+    """One due instant of a schedule and what became of it: planned, dispatched, missed, cancelled."""
+
+    __tablename__ = "occurrences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(sa.ForeignKey("schedules.id"), index=True)
+    occurrence_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(sa.String(20), default="planned", index=True)
+    reason_code: Mapped[str | None] = mapped_column(sa.String(20))
+    """Why it did not play: expired, superseded, paused, cancelled, failed."""
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reason_vi: Mapped[str | None] = mapped_column(sa.String(500))
+    broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"))
+    """The first play's broadcast; repeats carry the key suffixed '#2', '#3', …"""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    schedule: Mapped[Schedule] = relationship()
