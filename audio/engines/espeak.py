@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,21 @@ from audio.engines.base import EngineError, part_path, publish
 
 # espeak-ng renders 300 words in well under a second here; this only stops a hung process.
 TIMEOUT_S = 120.0
+
+
+@functools.lru_cache(maxsize=1)
+def known_voices() -> frozenset[str]:
+    """Language and file names of every installed espeak-ng voice, lower-cased."""
+    listing = subprocess.run(
+        ["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30, check=True
+    )
+    names = set()
+    for line in listing.stdout.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 5:
+            names.add(cols[1].lower())
+            names.add(cols[4].lower().rsplit("/", 1)[-1])
+    return frozenset(names)
 
 
 class EspeakEngine:
@@ -23,6 +39,14 @@ class EspeakEngine:
 
     def synthesize(self, text: str, out_path: Path) -> None:
         """Speak text into a WAV file."""
+        # espeak-ng reading --stdin silently falls back to its default (English) voice for
+        # an unknown voice name and still exits 0 (found here), so check the name ourselves.
+        try:
+            voices = known_voices()
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise EngineError(f"espeak-ng cannot list its voices: {exc}") from exc
+        if self.voice.split("+", 1)[0].lower() not in voices:
+            raise EngineError(f"espeak-ng has no voice named {self.voice!r} (see `espeak-ng --voices=vi`)")
         tmp = part_path(out_path)
         # Text goes in on stdin, so a text starting with "-" is never read as an option
         # and long texts meet no argument-length limit. "-b 1" says stdin is UTF-8.
