@@ -1,0 +1,1 @@
+"""Benchmarks: speed measured here, never asserted in tests (figures in docs/benchmarks.md)."""
