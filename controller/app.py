@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 
@@ -18,7 +19,11 @@ def create_app(config: dict | None = None, controller=None) -> Flask:
         settings = load_settings(**(config or {}).get("SETTINGS", {})) if config else load_settings()
         controller = Controller(settings)
     settings: Settings = controller.settings
-    app = Flask("web", static_folder=None)
+    import web
+
+    # Explicit paths: Flask's instance-path discovery trips over editable installs.
+    app = Flask("web", static_folder=None, root_path=str(Path(web.__file__).parent),
+                instance_path=str(controller.data.resolve()))
     app.config.update(
         SECRET_KEY=controller.flask_secret(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -33,8 +38,6 @@ def create_app(config: dict | None = None, controller=None) -> Flask:
     if config:
         app.config.update({k: v for k, v in config.items() if k != "SETTINGS"})
     app.extensions["commune_radio"] = controller
-
-    import web
 
     web.register(app)
     return app
