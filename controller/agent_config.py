@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from controller.broker_files import write_private
@@ -44,3 +45,14 @@ def render(*, speaker_id: str, password: str, host: str, port: int, prefix: str,
 def write(path: Path, text: str) -> None:
     """Write the config with mode 0600."""
     write_private(Path(path), text)
+
+
+def set_public_keys(path: Path, public_keys: list[str]) -> bool:
+    """Rewrite `security.public_keys` in an agent config file (key rotation); False if absent."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    new, n = re.subn(r"(?m)^public_keys = .*$", lambda _m: f"public_keys = {_v(public_keys)}", text)
+    if n != 1:
+        return False
+    write_private(path, new)
+    return True

@@ -111,6 +111,41 @@ def user_token(settings, name):
     click.echo(token)
 
 
+@user.command("revoke-tokens")
+@data_option
+@click.argument("name")
+def user_revoke_tokens(settings, name):
+    """Revoke every API token of a user (audited)."""
+    from controller.services import users
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            n = users.revoke_tokens(s, name, actor="cli")
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"revoked {n} token(s) of {name}")
+
+
+@user.command("role")
+@data_option
+@click.argument("name")
+@click.argument("role", type=click.Choice(["admin", "editor", "approver", "viewer"]))
+def user_role(settings, name, role):
+    """Change a user's role (audited)."""
+    from controller.services import users
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            users.set_role(s, name, role, actor="cli")
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{name} is now {role}")
+
+
 @main.group()
 def speaker():
     """Manage speakers."""
@@ -150,6 +185,86 @@ def speaker_add(settings, speaker_id, hamlet, out, broker_host, agent_data, play
         sink_dir=sink_dir, relay_mock=player == "file", relay_enabled=player == "alsa")
     agent_config.write(path, text)
     click.echo(f"speaker {speaker_id} added to {hamlet}; agent config written to {path}")
+
+
+@speaker.command("revoke")
+@data_option
+@click.argument("speaker_id")
+def speaker_revoke(settings, speaker_id):
+    """Revoke a speaker: its broker account goes at once and a running broker drops it."""
+    from controller.services import audit, registry
+    from controller.services.errors import ServiceError
+
+    ctl = controller_for(settings)
+    try:
+        with ctl.db.session() as s:
+            registry.revoke_speaker(s, speaker_id)
+            audit.record(s, "speaker_revoked", actor="cli", target=speaker_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    ctl.sync_broker_auth()  # rewrites passwd/acl and SIGHUPs the managed broker
+    click.echo(f"speaker {speaker_id} revoked; its broker account is gone")
+    if settings.broker_url:
+        click.echo("external broker: run broker-config --out and reload it yourself")
+
+
+@main.group()
+def keys():
+    """Command-signing keys: show, rotate, retire."""
+
+
+def _update_agent_configs(settings, ctl, files) -> None:
+    from controller import agent_config
+
+    paths = [Path(f) for f in files] or sorted((Path(settings.data_dir) / "agents").glob("*.toml"))
+    for path in paths:
+        ok = agent_config.set_public_keys(path, ctl.keys.public_keys_text())
+        click.echo(f"{'updated' if ok else 'NOT updated (no public_keys line)'}: {path}")
+
+
+@keys.command("show")
+@data_option
+def keys_show(settings):
+    """Print the public keys agents must trust (active first)."""
+    ctl = controller_for(settings)
+    for text in ctl.keys.public_keys_text():
+        click.echo(text)
+
+
+@keys.command("rotate")
+@data_option
+@click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="agent config to update (default: DATA/agents/*.toml)")
+def keys_rotate(settings, files):
+    """Make a new signing key; agents must get the new key list before `keys retire`."""
+    from controller.services import audit
+
+    ctl = controller_for(settings)
+    kid = ctl.keys.rotate()
+    with ctl.db.session() as s:
+        audit.record(s, "signing_key_rotated", actor="cli", target=kid)
+    _update_agent_configs(settings, ctl, files)
+    click.echo(f"new signing key {kid}; agents must trust these keys:")
+    for text in ctl.keys.public_keys_text():
+        click.echo(text)
+
+
+@keys.command("retire")
+@data_option
+@click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="agent config to update (default: DATA/agents/*.toml)")
+def keys_retire(settings, files):
+    """Forget retired signing keys: commands signed by them are refused from now on."""
+    from controller.services import audit
+
+    ctl = controller_for(settings)
+    n = ctl.keys.drop_retired()
+    with ctl.db.session() as s:
+        audit.record(s, "signing_keys_retired", actor="cli", detail=str(n))
+    _update_agent_configs(settings, ctl, files)
+    click.echo(f"retired {n} key(s); agents must trust only:")
+    for text in ctl.keys.public_keys_text():
+        click.echo(text)
 
 
 @main.group()
@@ -199,7 +314,7 @@ def broker_config(settings, out, port, bind):
     broker_files.write_private(d / "passwd", broker_files.render_password_file(accounts))
     broker_files.write_private(d / "acl", acl)
     broker_files.write_private(d / "mosquitto.conf", broker_files.render_config(
-        port=port, files_dir=d, run_as_user=None, bind=bind))
+        port=port, files_dir=d, run_as_user=None, bind=bind, tls=ctl.broker_tls()))
     click.echo(f"wrote {d}/mosquitto.conf, passwd, acl")
     click.echo(f"controller broker password is in {settings.data_dir}/keys (use broker_url)")
 

@@ -54,6 +54,14 @@ class Settings:
     clock_limit_ms: int = 2000
     """A speaker whose clock is off by more than this is flagged."""
     run_scheduler: bool = True
+    cookie_secure: bool = False
+    """Mark cookies Secure even on plain HTTP (the site is behind an HTTPS proxy)."""
+    broker_tls_port: int = 0
+    """Managed broker: also listen with TLS on this port (0: no TLS listener)."""
+    broker_cafile: str = ""
+    broker_certfile: str = ""
+    broker_keyfile: str = ""
+    """PEM files for the TLS listener: CA, server certificate, server key."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -69,7 +77,7 @@ class Settings:
 
 
 _INT_KEYS = {f.name for f in fields(Settings) if f.type in ("int", int)}
-_BOOL_KEYS = {"run_scheduler"}
+_BOOL_KEYS = {"run_scheduler", "cookie_secure"}
 
 
 def _coerce(key: str, value):
@@ -111,6 +119,12 @@ def validate(s: Settings) -> Settings:
     for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
+    if s.broker_tls_port:
+        if not 0 < s.broker_tls_port < 65536:
+            raise ConfigError("setting 'broker_tls_port' must be a TCP port")
+        for key in ("broker_cafile", "broker_certfile", "broker_keyfile"):
+            if not getattr(s, key) or not Path(getattr(s, key)).is_file():
+                raise ConfigError(f"setting '{key}' must name a PEM file (TLS listener is on)")
     if s.broker_url and not s.broker_url.startswith(("mqtt://", "mqtts://")):
         raise ConfigError("setting 'broker_url' must start with mqtt:// or mqtts://")
     return s

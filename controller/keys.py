@@ -42,6 +42,21 @@ class KeyRing:
         if not self.active_path.exists():
             self._create(self.active_path)
         self.private_key = self._load(self.active_path)
+        self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.active_path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def refresh(self) -> None:
+        """Reload the active key if `commune-radio keys rotate` replaced it in another process."""
+        stamp = self._file_stamp()
+        if stamp is not None and stamp != self._stamp:
+            self.private_key = self._load(self.active_path)
+            self._stamp = stamp
 
     @staticmethod
     def _create(path: Path) -> None:
@@ -75,6 +90,7 @@ class KeyRing:
 
     def sign(self, cmd):
         """Sign a protocol Command with the active key."""
+        self.refresh()  # a running controller follows a rotation done by the CLI
         return signing.sign(cmd, self.private_key)
 
     def rotate(self) -> str:
@@ -83,6 +99,7 @@ class KeyRing:
         os.replace(self.active_path, self.dir / f"retired-{n:03d}.pem")
         self._create(self.active_path)
         self.private_key = self._load(self.active_path)
+        self._stamp = self._file_stamp()
         return signing.key_id(self.public_key)
 
     def drop_retired(self) -> int:

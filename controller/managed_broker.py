@@ -47,14 +47,22 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
-def stop_stale(pid_file: Path) -> None:
-    """Stop a broker left running from this data directory by an earlier controller."""
+def running_pid(pid_file: Path) -> int | None:
+    """The pid of a Mosquitto running from this files directory, if one is."""
     try:
         pid = int(pid_file.read_text().strip())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
-        return
+        return None
     if b"mosquitto" not in cmdline or str(pid_file.parent).encode() not in cmdline:
+        return None
+    return pid
+
+
+def stop_stale(pid_file: Path) -> None:
+    """Stop a broker left running from this data directory by an earlier controller."""
+    pid = running_pid(pid_file)
+    if pid is None:
         return
     log.warning("stopping stale managed broker (pid %d)", pid)
     os.kill(pid, signal.SIGTERM)
@@ -140,6 +148,14 @@ class ManagedBroker:
         """Ask a running broker to re-read its password file and ACL (SIGHUP)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGHUP)
+            return
+        # Another process (e.g. `commune-radio serve`) runs the broker and this one is the
+        # CLI revoking a speaker: signal it through its pid file so revocation is immediate.
+        # Mosquitto 2.0.11 re-checks connected clients on reload and disconnects those
+        # whose account has vanished (tests/security/test_revocation.py).
+        pid = running_pid(self.files_dir / "mosquitto.pid")
+        if pid is not None:
+            os.kill(pid, signal.SIGHUP)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the broker gracefully (it saves its persistence file), then forcibly."""

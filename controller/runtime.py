@@ -80,6 +80,19 @@ class Controller:
                              username=broker_files.CONTROLLER_USER,
                              password=self.controller_broker_password())
 
+    def broker_tls(self) -> broker_files.TlsSettings | None:
+        """The managed broker's TLS listener from settings, or None."""
+        s = self.settings
+        if not s.broker_tls_port:
+            return None
+        return broker_files.TlsSettings(port=s.broker_tls_port, cafile=s.broker_cafile,
+                                        certfile=s.broker_certfile, keyfile=s.broker_keyfile,
+                                        bind=s.broker_bind)
+
+    def _managed_broker(self) -> ManagedBroker:
+        return ManagedBroker(self.data / "broker", self.broker_port(), self.settings.broker_bind,
+                             tls=self.broker_tls())
+
     # -- broker auth files --
     def auth_files(self) -> tuple[dict[str, str], str]:
         """(accounts, acl) generated from the registry."""
@@ -96,8 +109,7 @@ class Controller:
         if self.settings.broker_url:
             return  # an external broker is configured by its operators (broker-config --out)
         accounts, acl = self.auth_files()
-        broker = self.broker or ManagedBroker(self.data / "broker", self.broker_port(),
-                                              self.settings.broker_bind)
+        broker = self.broker or self._managed_broker()
         broker.write_auth(accounts, acl)
 
     # -- lifecycle --
@@ -110,8 +122,7 @@ class Controller:
         if web_port:
             self.web_port = web_port
         if not self.settings.broker_url:
-            self.broker = ManagedBroker(self.data / "broker", self.broker_port(),
-                                        self.settings.broker_bind)
+            self.broker = self._managed_broker()
             self.sync_broker_auth()
             port = self.broker.start()
             if port != self.broker_port():

@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
+from controller.models import Speaker
 from web.context import ctl
 
 bp = Blueprint("media", __name__)
@@ -22,6 +23,8 @@ def audio(sha256: str):
     if not current_user.is_authenticated:
         reason = store.check_url(sha256, request.args.get("spk", ""), request.args.get("exp", ""),
                                  request.args.get("sig", ""))
+        if not reason and not _speaker_active(request.args.get("spk", "")):
+            reason = "speaker revoked"  # its links die with its broker account
         if reason:
             abort(403, description=reason)
     path = store.path_for(sha256)
@@ -29,3 +32,9 @@ def audio(sha256: str):
         abort(404)
     # conditional=True gives Range support, so agents can resume interrupted downloads.
     return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=86400)
+
+
+def _speaker_active(speaker_id: str) -> bool:
+    with ctl().db.session() as s:
+        spk = s.get(Speaker, speaker_id)
+        return spk is not None and spk.revoked_at is None

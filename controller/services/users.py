@@ -64,6 +64,16 @@ def get_user(s: Session, username: str) -> User:
     return user
 
 
+def set_role(s: Session, username: str, role: str, actor: str | None = None) -> User:
+    """Change a user's role (audited with the old and new role)."""
+    if role not in ROLES:
+        raise ServiceError("bad_role", f"role must be one of {', '.join(ROLES)}", field="role")
+    user = get_user(s, username)
+    old, user.role = user.role, role
+    audit.record(s, "role_changed", actor=actor, target=username, detail=f"{old} -> {role}")
+    return user
+
+
 def new_token(s: Session, username: str, actor: str | None = None) -> str:
     """Create an API token for a user; the plain token is returned once and never stored."""
     user = get_user(s, username)

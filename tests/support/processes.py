@@ -40,7 +40,7 @@ def cli(data: Path, *args: str, env: dict | None = None) -> str:
     """Run `commune-radio` with --data and return stdout (fails the test on error)."""
     sub, *rest = args
     cmd = [str(BIN / "commune-radio"), *args[:2], "--data", str(data), *args[2:]] if sub in (
-        "user", "speaker", "tts", "db") else [str(BIN / "commune-radio"), sub, "--data", str(data),
+        "user", "speaker", "tts", "db", "keys") else [str(BIN / "commune-radio"), sub, "--data", str(data),
                                              *rest]
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})},
                          timeout=120)
