@@ -7,10 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from web import api, auth, media, security, ui
+    from web import api, api_schedules, auth, media, security, ui
 
     auth.init(app)
     security.init(app, app.extensions["commune_radio"].settings.cookie_secure)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_schedules.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ui.bp)

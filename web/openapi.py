@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from web.openapi_schedules import paths as schedule_paths
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -96,5 +98,6 @@ def spec() -> dict:
                                                   "deliveries": {"type": "array", "items": {
                                                       "$ref": "#/components/schemas/Delivery"}}}}}}},
                     "404": _err("unknown broadcast"), **common}}},
+            **schedule_paths(),
         },
     }
