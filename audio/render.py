@@ -51,7 +51,11 @@ def render_text(
         engine, raw = chain.synthesize(spoken, chain.build_engines(speech), work)
         out = work / "mastered.mp3"
         master_file(raw, out, master)
-        rendered = cache.store(cache_dir, key, out, engine=engine, spoken_text=spoken)
+        # Only the preferred engine's audio answers later lookups: if gTTS was down and
+        # espeak-ng stood in, the next render tries gTTS again instead of keeping the
+        # fallback voice forever. The fallback file is kept under its own key.
+        store_key = key if engine == speech.engines[0] else f"{key}-{engine}"
+        rendered = cache.store(cache_dir, store_key, out, engine=engine, spoken_text=spoken)
     log.info("rendered %d ms of speech with %s", rendered.duration_ms, engine)
     return rendered
 

@@ -50,6 +50,16 @@ def test_gtts_failure_falls_back_to_espeak(rsps, tmp_path, failure):
     assert all(c.request.req_kwargs["timeout"] == SPEECH.gtts_timeout for c in calls)
 
 
+def test_fallback_audio_is_not_kept_once_gtts_is_back(rsps, tmp_path, small_mp3):
+    stub_gtts_error(rsps)
+    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).engine == "espeak"
+    rsps.reset()
+    stub_gtts(rsps, small_mp3)
+    # Same text, same options: gTTS is tried again and its voice replaces the stand-in.
+    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).engine == "gtts"
+    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).cached
+
+
 def test_gtts_success_is_recorded_as_gtts(rsps, tmp_path, small_mp3):
     stub_gtts(rsps, small_mp3)
     rendered = render_text(TEXT, SPEECH, MasterSettings(), tmp_path)
