@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from controller.services import broadcasts, registry, sending
+from controller.services import broadcasts, registry, sending, speech_admin
 from controller.services.errors import ServiceError
 from web import serializers
 from web.auth import api_auth, csrf
@@ -95,3 +95,30 @@ def get_broadcast(broadcast_id: int):
     """One broadcast with every delivery and its events."""
     with ctl().db.session() as s:
         return jsonify(serializers.broadcast_detail(broadcasts.get(s, broadcast_id)))
+
+
+@bp.post("/preview")
+@api_auth("admin", "editor", "approver")
+def preview():
+    """The normalized spoken text and a link to the mastered audio, before anything airs."""
+    body = json_body()
+    return jsonify(speech_admin.preview(ctl(), body.get("text")))
+
+
+@bp.get("/abbreviations")
+@api_auth("admin", "editor", "approver")
+def get_abbreviations():
+    """The abbreviation dictionary the speech normalizer uses."""
+    with ctl().db.session() as s:
+        entries, source = speech_admin.dictionary(s)
+    return jsonify(abbreviations=entries, source=source)
+
+
+@bp.put("/abbreviations")
+@api_auth("admin")
+def put_abbreviations():
+    """Replace the dictionary ({} restores the shipped default)."""
+    body = json_body()
+    with ctl().db.session() as s:
+        n = speech_admin.replace_dictionary(s, body.get("abbreviations"), s.merge(g.api_user))
+    return jsonify(count=n)

@@ -99,5 +99,32 @@ def spec() -> dict:
                                                       "$ref": "#/components/schemas/Delivery"}}}}}}},
                     "404": _err("unknown broadcast"), **common}}},
             **schedule_paths(),
+            "/api/v1/preview": {"post": {
+                "summary": "Normalized spoken text and mastered audio for a text, without airing",
+                "security": secured,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1}}}}}},
+                "responses": {"200": {"description": "preview", "content": {"application/json": {
+                    "schema": {"type": "object",
+                               "required": ["spoken_text", "audio_url", "duration_ms", "engine"],
+                               "properties": {"spoken_text": {"type": "string"},
+                                              "audio_url": {"type": "string"},
+                                              "duration_ms": {"type": "integer"},
+                                              "engine": {"type": "string"},
+                                              "cached": {"type": "boolean"}}}}}},
+                              "400": _err("bad input"), **common}}},
+            "/api/v1/abbreviations": {
+                "get": {"summary": "The abbreviation dictionary in force", "security": secured,
+                        "responses": {"200": {"description": "dictionary"}, **common}},
+                "put": {"summary": "Replace the dictionary ({} restores the default)",
+                        "security": secured,
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": {"type": "object", "required": ["abbreviations"],
+                                       "properties": {"abbreviations": {
+                                           "type": "object",
+                                           "additionalProperties": {"type": "string"}}}}}}},
+                        "responses": {"200": {"description": "saved"}, "400": _err("bad input"),
+                                      **common}}},
         },
     }
