@@ -304,18 +304,23 @@ def tts_render(settings, text, output):
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--port", type=int, default=1883)
 @click.option("--bind", default="0.0.0.0")  # noqa: S104 - operators choose
-def broker_config(settings, out, port, bind):
+@click.option("--run-as", default=None,
+              help="user Mosquitto runs as (it must be able to read the 0600 files)")
+def broker_config(settings, out, port, bind, run_as):
     """Write mosquitto.conf, passwd and acl for a broker you run yourself."""
     from controller import broker_files
 
     ctl = controller_for(settings)
     accounts, acl = ctl.auth_files()
     d = Path(out)
+    (d / "persist").mkdir(parents=True, exist_ok=True)
     broker_files.write_private(d / "passwd", broker_files.render_password_file(accounts))
     broker_files.write_private(d / "acl", acl)
     broker_files.write_private(d / "mosquitto.conf", broker_files.render_config(
-        port=port, files_dir=d, run_as_user=None, bind=bind, tls=ctl.broker_tls()))
+        port=port, files_dir=d, run_as_user=run_as, bind=bind, tls=ctl.broker_tls()))
     click.echo(f"wrote {d}/mosquitto.conf, passwd, acl")
+    if not run_as:  # Mosquitto started as root drops to user `mosquitto` (DESIGN.md)
+        click.echo(f"Mosquitto must own these files: chown -R mosquitto: {d}")
     click.echo(f"controller broker password is in {settings.data_dir}/keys (use broker_url)")
 
 
