@@ -1,0 +1,244 @@
+"""Fan-out: "send now" to N simulated speakers until every one reports `playing`, against the
+floor (a bare MQTT 5 QoS 1 publish to the same N subscribers, each replying, same broker).
+
+Run: .venv/bin/python -m bench.fanout [--sizes 9,100,1000] [--runs 20,10,6] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from bench import harness
+from bench.common import ms, replace_section, summary, table, wait_until
+from bench.simulator.fleet import Fleet
+from protocol.topics import Topics
+
+TEXT = ("Ủy ban nhân dân xã Mỹ Hòa Hưng thông báo: kiểm tra hệ thống truyền thanh, "
+        "đề nghị bà con không cần lo lắng.")
+PROBE_BYTES = 700  # about the size of a signed play command, so the floor moves the same bytes
+
+
+class FloorClient:
+    """Publishes bare probes as the controller user and times each speaker's reply."""
+
+    def __init__(self, port: int, password: str, topics: Topics):
+        self.topics = topics
+        self.arrivals: dict[bytes, float] = {}
+        self.lock = threading.Lock()
+        self.all_in = threading.Event()
+        self.expect = 0
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-floor",
+                        protocol=mqtt.MQTTv5)
+        c.username_pw_set("controller", password)
+        c.max_inflight_messages_set(100)  # as the controller's MqttBus
+        c.max_queued_messages_set(0)
+        c.on_socket_open = lambda cl, ud, sock: _nodelay(sock)
+        c.on_message = self._on_message
+        ready = threading.Event()
+        c.on_subscribe = lambda *a: ready.set()
+        c.on_connect = lambda cl, *a: cl.subscribe(topics.all_acks(), qos=1)
+        c.connect("127.0.0.1", port, keepalive=30)
+        c.loop_start()
+        if not ready.wait(30):
+            raise RuntimeError("floor client did not subscribe")
+        self.client = c
+
+    def _on_message(self, client, userdata, msg):
+        if msg.payload.startswith(b"F"):
+            with self.lock:
+                self.arrivals[msg.payload] = time.time()
+                if len(self.arrivals) >= self.expect:
+                    self.all_in.set()
+
+    def run(self, ids: list[str], run_no: int, timeout: float) -> list[float]:
+        """Publish one probe per speaker; return each reply's latency from the first publish."""
+        with self.lock:
+            self.arrivals.clear()
+            self.expect = len(ids)
+            self.all_in.clear()
+        props = Properties(PacketTypes.PUBLISH)
+        props.MessageExpiryInterval = 900
+        t0 = time.time()
+        for i, sid in enumerate(ids):
+            key = f"F{run_no}:{i}".encode()
+            payload = key + b"|" + b"x" * (PROBE_BYTES - len(key) - 1)
+            self.client.publish(self.topics.cmd(sid), payload, qos=1, properties=props)
+        if not self.all_in.wait(timeout):
+            raise TimeoutError(f"floor: {len(self.arrivals)}/{len(ids)} replies")
+        with self.lock:
+            return [t - t0 for t in self.arrivals.values()]
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _nodelay(sock) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _event_times(db, broadcast_id: int, event: str) -> list:
+    """When the controller recorded `event` for each delivery of a broadcast (first time each)."""
+    from controller.models import Delivery, DeliveryEvent
+
+    with db.session() as s:
+        rows = s.execute(
+            sa.select(Delivery.id, sa.func.min(DeliveryEvent.recorded_at))
+            .join(DeliveryEvent, DeliveryEvent.delivery_id == Delivery.id)
+            .where(Delivery.broadcast_id == broadcast_id, DeliveryEvent.event == event)
+            .group_by(Delivery.id)).all()
+    return [r[1] for r in rows]
+
+
+def _count(db, broadcast_id: int, event: str) -> int:
+    from controller.models import Delivery, DeliveryEvent
+
+    with db.session() as s:
+        return s.scalar(
+            sa.select(sa.func.count(sa.distinct(DeliveryEvent.delivery_id)))
+            .join(Delivery, DeliveryEvent.delivery_id == Delivery.id)
+            .where(Delivery.broadcast_id == broadcast_id, DeliveryEvent.event == event))
+
+
+def send_now(site, ids: list[str], timeout: float) -> dict:
+    """One timed "send now" through the API; returns the timings of this run."""
+    db = site.ctl.db
+    t0 = time.time()
+    status, body = site.api("POST", "/api/v1/broadcasts",
+                            {"text": TEXT, "targets": {"speakers": ids}, "title": "bench"})
+    t_api = time.time() - t0
+    if status != 201:
+        raise RuntimeError(f"send now failed: {status} {body}")
+    bid = body["id"]
+    wait_until(lambda: _count(db, bid, "playing") >= len(ids), timeout, 0.02,
+               f"{len(ids)} speakers playing")
+    playing = [t.timestamp() - t0 for t in _event_times(db, bid, "playing")]
+    # Let the run finish (played acks) so it does not overlap the next one.
+    wait_until(lambda: _count(db, bid, "played") >= len(ids), timeout, 0.05,
+               f"{len(ids)} speakers played")
+    # Read after: the dispatcher commits its `sent` events only after the whole batch.
+    wait_until(lambda: _count(db, bid, "sent") >= len(ids), timeout, 0.05, "sent recorded")
+    sent = [t.timestamp() - t0 for t in _event_times(db, bid, "sent")]
+    return {"api": t_api, "playing": playing, "last_sent": max(sent), "first_sent": min(sent),
+            "done": max(playing)}
+
+
+def _warm_tts(site) -> None:
+    """Render the bench text once so every timed run hits the render cache (TTS is bench.tts)."""
+    from controller import speech
+    from controller.services import announcements
+
+    with site.ctl.db.session() as s:
+        abbreviations = announcements.abbreviations(s)
+    speech.render_text(site.ctl, TEXT, abbreviations)
+
+
+def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path) -> dict:
+    """Run the floor then the fan-out for each size; returns raw figures per size."""
+    n_max = max(sizes)
+    results: dict[int, dict] = {n: {"floor": [], "floor_each": [], "fan": []} for n in sizes}
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        site = harness.build(Path(tmp), n_max)
+        fleet = Fleet(host="127.0.0.1", port=site.broker_port, prefix=site.ctl.topics.prefix,
+                      speakers=site.speakers, public_keys=site.public_keys(),
+                      processes=processes)
+        try:
+            t = time.monotonic()
+            ready = fleet.start()
+            print(f"  {ready} simulated speakers connected in {time.monotonic() - t:.1f} s "
+                  f"({processes} processes)", flush=True)
+            ids = [sid for sid, _ in site.speakers]
+            floor = FloorClient(site.broker_port, site.controller_password(), site.ctl.topics)
+            try:
+                for n, r in zip(sizes, runs, strict=True):
+                    floor.run(ids[:n], -n, 60)  # warm-up
+                    for k in range(r):
+                        each = floor.run(ids[:n], n * 1000 + k, 60)
+                        results[n]["floor"].append(max(each))
+                        results[n]["floor_each"] += each
+            finally:
+                floor.close()
+            _warm_tts(site)
+            site.start_controller(log_dir / "fanout-controller.log")
+            send_now(site, ids, 120)  # warm-up: media fetched once per process, DB warm
+            for n, r in zip(sizes, runs, strict=True):
+                for _ in range(r):
+                    results[n]["fan"].append(send_now(site, ids[:n], 60 + n / 10))
+            _, fetches, lost = fleet.report()
+            results["fetches"], results["lost"] = fetches, lost
+        finally:
+            fleet.stop()
+            site.close()
+    return results
+
+
+def render(results: dict, sizes: list[int], processes: int) -> str:
+    """The markdown section body."""
+    rows = []
+    for n in sizes:
+        r = results[n]
+        fl, fl_each = summary(r["floor"]), summary(r["floor_each"])
+        done = summary([f["done"] for f in r["fan"]])
+        each = summary([x for f in r["fan"] for x in f["playing"]])
+        api = summary([f["api"] for f in r["fan"]])
+        sent = summary([f["last_sent"] for f in r["fan"]])
+        rows.append([f"{n:,}", len(r["fan"]), ms(fl["p50"]), ms(fl["p99"]), ms(done["p50"]),
+                     ms(done["p99"]), f"**{done['p50'] / fl['p50']:.2f}×**",
+                     f"{done['p99'] / fl['p99']:.2f}×", ms(each["p50"]), ms(each["p99"]),
+                     ms(fl_each["p50"]), ms(api["p50"]), ms(sent["p50"])])
+    head = ["N", "runs", "floor p50", "floor p99", "all playing p50", "all playing p99",
+            "ratio p50", "ratio p99", "per-speaker p50", "per-speaker p99",
+            "floor per-reply p50", "API call p50", "last `sent` p50"]
+    return table(head, rows) + (
+        f"\n\n{processes} simulator processes; media fetched {results['fetches']} time(s) in all "
+        f"(once per process per SHA-256); speakers lost during the run: {len(results['lost'])}.")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measure, print, and (unless --no-write) write the `## Fan-out` section."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="9,100,1000")
+    ap.add_argument("--runs", default="20,10,6")
+    ap.add_argument("--processes", type=int, default=4)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    runs = [int(x) for x in args.runs.split(",")]
+    log_dir = Path(tempfile.gettempdir()) / "commune-radio-bench"
+    log_dir.mkdir(exist_ok=True)
+    results = measure(sizes, runs, args.processes, log_dir)
+    body = render(results, sizes, args.processes)
+    print(body, flush=True)
+    if not args.no_write:
+        replace_section("Fan-out", DOC_INTRO + "\n\n" + body + "\n\n" + DOC_NOTES)
+    return results
+
+
+DOC_INTRO = """\
+"Send now" of a short cached announcement through `POST /api/v1/broadcasts` to N simulated
+speakers (bench/simulator: real protocol, Ed25519 signature checked, media fetched over
+HTTP once per process), timed from the API call until the controller has recorded
+`playing` for every speaker (`delivery_events.recorded_at`, i.e. ingested into the
+delivery log, not merely published by the speaker). The floor is a bare MQTT 5 QoS 1
+publish of a 700-byte probe to the same N subscribers on the same broker, each replying
+once, timed at the publisher. Ratio = fan-out ÷ floor. Goal: ratio p50 ≤ 1.5× at N = 1,000."""
+
+DOC_NOTES = ""
+
+
+if __name__ == "__main__":
+    main()

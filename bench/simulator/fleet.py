@@ -1,0 +1,77 @@
+"""The parent side of the simulator: spawn worker processes, talk to them over pipes."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import time
+
+from bench.simulator import worker
+
+
+class Fleet:
+    """N simulated speakers over `processes` worker processes."""
+
+    def __init__(self, *, host: str, port: int, prefix: str, speakers: list[tuple[str, str]],
+                 public_keys: list[str], processes: int = 4, play_s: float = 0.2):
+        self.speakers = speakers
+        ctx = mp.get_context("spawn")  # the bench may run threads; never fork them
+        n = max(1, min(processes, len(speakers)))
+        self.procs, self.conns = [], []
+        for i in range(n):
+            parent, child = ctx.Pipe()
+            spec = {"host": host, "port": port, "prefix": prefix, "public_keys": public_keys,
+                    "speakers": speakers[i::n], "play_s": play_s}
+            p = ctx.Process(target=worker.main, args=(spec, child), daemon=True,
+                            name=f"sim-{i}")
+            self.procs.append(p)
+            self.conns.append(parent)
+
+    def start(self, timeout: float = 180.0) -> int:
+        """Start every worker; return how many speakers connected and subscribed."""
+        for p in self.procs:
+            p.start()
+        ready = 0
+        deadline = time.monotonic() + timeout
+        for c in self.conns:
+            if not c.poll(max(0.1, deadline - time.monotonic())):
+                raise RuntimeError("a simulator process did not get ready in time")
+            msg = c.recv()
+            ready += msg["ready"]
+            if msg["lost"]:
+                raise RuntimeError(f"speakers refused by the broker: {msg['lost'][:5]}")
+        return ready
+
+    def _ask(self, op: str, timeout: float = 60.0) -> list[dict]:
+        for c in self.conns:
+            c.send({"op": op})
+        out = []
+        for c in self.conns:
+            if not c.poll(timeout):
+                raise RuntimeError(f"simulator did not answer {op!r}")
+            out.append(c.recv())
+        return out
+
+    def reset(self) -> None:
+        """Forget recorded events (between runs)."""
+        self._ask("reset")
+
+    def report(self) -> tuple[dict[str, dict[str, dict[str, float]]], int, list[str]]:
+        """(speaker -> command -> event -> unix time, media fetches, lost speakers)."""
+        events, fetches, lost = {}, 0, []
+        for r in self._ask("report"):
+            events.update(r["events"])
+            fetches += r["fetches"]
+            lost += r["lost"]
+        return events, fetches, lost
+
+    def stop(self) -> None:
+        """Disconnect every client and end the workers."""
+        for c in self.conns:
+            with contextlib.suppress(OSError):
+                c.send({"op": "stop"})
+        for p in self.procs:
+            p.join(10)
+            if p.is_alive():
+                p.terminate()
+                p.join(5)

@@ -1,0 +1,95 @@
+"""One simulated speaker: verify a command like the real agent, then acknowledge each step.
+
+The steps mirror speaker_agent: decode (protocol.decode_command), check the Ed25519
+signature against the controller's public keys (protocol.signing.verify), ack
+`received`, fetch the audio (once per process per SHA-256, over HTTP from the
+controller, hash checked), ack `downloaded`, ack `playing` at play_at, ack `played`
+after a short simulated airtime. No audio is decoded: this is a load generator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+from protocol import signing
+from protocol.errors import ProtocolError
+from protocol.messages import Ack, decode_command, peek_command_id, utc_now
+
+FLOOR_MARK = b"F"  # payloads starting with this are bare floor probes: `F<key>|<padding>`
+
+
+class MediaCache:
+    """Audio bytes by SHA-256, shared by every speaker of one process (fetched once)."""
+
+    def __init__(self):
+        self.by_sha: dict[str, int] = {}
+        self.fetches = 0
+
+    def ensure(self, url: str, sha256: str, timeout: float = 30.0) -> None:
+        """Fetch and hash-check the audio unless this process already has it."""
+        if sha256 in self.by_sha:
+            return
+        if not url.startswith("http://127.0.0.1"):
+            raise ProtocolError(f"media URL is not on loopback: {url[:60]}")
+        with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - loopback only
+            data = r.read()
+        got = hashlib.sha256(data).hexdigest()
+        if got != sha256:
+            raise ProtocolError(f"media hash mismatch: got {got[:12]}")
+        self.by_sha[sha256] = len(data)
+        self.fetches += 1
+
+
+@dataclass
+class SimSpeaker:
+    """Protocol logic of one speaker; `send(topic, payload)` and `later(t, fn)` come from the loop."""
+
+    speaker_id: str
+    ack_topic: str
+    public_keys: dict
+    media: MediaCache
+    send: object
+    later: object
+    play_s: float = 0.2
+    seen: set = field(default_factory=set)
+    events: dict = field(default_factory=dict)
+    """command id -> {event: unix time} for what this speaker acknowledged."""
+
+    def _ack(self, command_id: str, event: str, detail: str | None = None) -> None:
+        self.send(self.ack_topic, Ack(command_id, self.speaker_id, event, utc_now(), detail).encode())
+        self.events.setdefault(command_id, {})[event] = time.time()
+
+    def on_payload(self, payload: bytes) -> None:
+        """Handle one message from the command topic."""
+        if payload.startswith(FLOOR_MARK):
+            self.send(self.ack_topic, payload.split(b"|", 1)[0])  # reply with the key only
+            return
+        try:
+            cmd = decode_command(payload)
+            signing.verify(cmd, self.public_keys)
+            if cmd.speaker_id != self.speaker_id:
+                raise ProtocolError("command is for another speaker", cmd.id)
+        except ProtocolError as exc:
+            cid = exc.command_id or peek_command_id(payload)
+            if cid:
+                self._ack(cid, "rejected", str(exc))
+            return
+        if cmd.id in self.seen:  # at-least-once on the wire, once on the air
+            return
+        self.seen.add(cmd.id)
+        self._ack(cmd.id, "received")
+        if cmd.type != "play":
+            return
+        try:
+            self.media.ensure(cmd.media.url, cmd.media.sha256)
+        except (OSError, ProtocolError) as exc:
+            self._ack(cmd.id, "failed", f"download: {exc}"[:200])
+            return
+        self._ack(cmd.id, "downloaded")
+        start = max(time.time(), cmd.play_at.timestamp())
+        airtime = min(self.play_s, cmd.media.duration_ms / 1000)
+        self.later(start, lambda: self._ack(cmd.id, "playing"))
+        self.later(start + airtime, lambda: self._ack(cmd.id, "played"))
