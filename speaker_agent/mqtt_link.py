@@ -19,6 +19,7 @@ import random
 import socket
 import ssl
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -60,8 +61,17 @@ class MqttLink:
         self.topics = Topics(cfg.broker.topic_prefix)
         self.connected = threading.Event()
         self.last_refusal: str | None = None
-        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        # Lock order matters: paho calls on_publish while holding its own
+        # _out_message_mutex, and publish() takes that mutex. So no lock of ours
+        # may be held while calling publish() if on_publish also takes it:
+        # _pump_lock serializes pumps only; _mid_lock guards the maps and is
+        # never held across a paho call.
         self._pump_lock = threading.Lock()
+        self._mid_lock = threading.Lock()
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._sending: set[int] = set()  # outbox seqs handed to paho, PUBACK pending
+        self._done: set[int] = set()  # seqs confirmed since the last outbox read
+        self._early: OrderedDict[int, None] = OrderedDict()  # PUBACKs seen before publish() returned
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -106,14 +116,24 @@ class MqttLink:
             log.exception("command handler failed")
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        with self._pump_lock:
-            seq = self._inflight.pop(mid, None)
-        if seq is None:
-            return
         if reason_code.is_failure:
             # e.g. "Not authorized": resending cannot help, and must not block later acks.
-            log.error("broker refused an ack (%s); dropping it", reason_code)
+            log.error("broker refused a publish (%s)", reason_code)
+        with self._mid_lock:
+            seq = self._inflight.pop(mid, None)
+            if seq is None:
+                # Either a state publish, or a PUBACK faster than publish() returning.
+                self._early[mid] = None
+                while len(self._early) > 1000:
+                    self._early.popitem(last=False)
+                return
+            self._confirm(seq)
+
+    def _confirm(self, seq: int) -> None:
+        """An ack reached the broker: delete it from the outbox (caller holds _mid_lock)."""
         self.store.outbox_done(seq)
+        self._sending.discard(seq)
+        self._done.add(seq)
 
     # -- used by the agent -----------------------------------------------------
 
@@ -123,14 +143,23 @@ class MqttLink:
             return
         topic = self.topics.ack(self.cfg.speaker_id)
         with self._pump_lock:
-            busy = set(self._inflight.values())
-            for seq, payload in self.store.outbox():
-                if seq in busy:
-                    continue
-                info = self.client.publish(topic, payload, qos=1)
+            rows = self.store.outbox()
+            for seq, payload in rows:
+                with self._mid_lock:
+                    if seq in self._sending or seq in self._done:
+                        continue
+                    self._sending.add(seq)
                 # paho keeps QoS 1 messages queued and resends them on reconnect,
                 # so anything it accepted stays tracked until its PUBACK.
-                self._inflight[info.mid] = seq
+                info = self.client.publish(topic, payload, qos=1)
+                with self._mid_lock:
+                    if self._early.pop(info.mid, False) is None:
+                        self._confirm(seq)
+                    else:
+                        self._inflight[info.mid] = seq
+            with self._mid_lock:
+                # only rows read before their deletion can come back stale
+                self._done &= {seq for seq, _ in rows}
 
     def publish_state(self) -> None:
         """Publish the retained health state (skipped while offline: only the latest matters)."""

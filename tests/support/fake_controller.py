@@ -99,6 +99,8 @@ class FakeController:
 
     def publish_raw(self, speaker_id: str, payload: bytes) -> None:
         """Publish bytes on a speaker's command topic, QoS 1, and wait for the broker's PUBACK."""
+        if not self._connected.wait(30):  # e.g. just after a broker restart
+            raise RuntimeError("fake controller is not connected")
         info = self.client.publish(self.topics.cmd(speaker_id), payload, qos=1)
         info.wait_for_publish(timeout=10)
 
