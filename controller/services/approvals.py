@@ -1,0 +1,211 @@
+"""Approval: drafts cannot air until an approver approves; editing returns them to draft.
+
+An editor's draft carries a BroadcastRequest (targets, priority, now or a schedule), carried
+out when the announcement is approved. Approvers and admins may send an emergency at once,
+without approval; the broadcast is marked `emergency_override` and audited.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from controller.models import Announcement, User, utcnow
+from controller.services import announcements, audit, broadcasts, registry
+from controller.services.errors import Forbidden, NotFound, ServiceError
+from controller.web_models import BroadcastRequest
+from protocol.messages import PRIORITIES
+
+log = logging.getLogger(__name__)
+APPROVE_ROLES = ("admin", "approver")
+COMPOSE_ROLES = ("admin", "editor", "approver")
+WHEN = ("now", "schedule")
+
+
+def check_request(s: Session, *, targets, priority: str, when: str, schedule_form: dict | None,
+                  now_utc: datetime | None = None) -> list:
+    """Validate what a draft asks for; returns the resolved speakers (raises ServiceError)."""
+    if priority not in PRIORITIES:
+        raise ServiceError("bad_priority", f"priority must be one of {', '.join(PRIORITIES)}",
+                           field="priority")
+    if when not in WHEN:
+        raise ServiceError("bad_when", "when must be 'now' or 'schedule'", field="when")
+    speakers = registry.resolve_targets(s, targets)
+    if when == "schedule":
+        from schedules.forms import check_plan
+
+        _plan, errors = check_plan({**(schedule_form or {}), "priority": priority},
+                                   now_utc=now_utc or datetime.now(UTC))
+        if errors:
+            raise ServiceError("bad_schedule", errors[0].message, field=errors[0].field,
+                               errors=errors)
+    return speakers
+
+
+def create_draft(s: Session, ctx, *, title: str, text: str | None, rendered, source: str,
+                 targets: dict, priority: str, when: str, schedule_form: dict | None,
+                 user: User) -> BroadcastRequest:
+    """Save a draft announcement and what it should do once approved."""
+    if user.role not in COMPOSE_ROLES:
+        raise Forbidden("forbidden_role", "only editors, approvers and admins compose")
+    check_request(s, targets=targets, priority=priority, when=when, schedule_form=schedule_form)
+    ann = announcements.create(s, ctx, title=title, text=text, rendered=rendered, source=source,
+                               user=user, approved=False)
+    req = BroadcastRequest(announcement=ann, targets=targets, priority=priority, when=when,
+                           schedule_form=schedule_form if when == "schedule" else None,
+                           created_by=user.id)
+    s.add(req)
+    s.flush()
+    audit.record(s, "draft_submitted", actor=user.username, target=f"announcement:{ann.id}",
+                 detail=f"when={when} priority={priority} targets={_targets_text(targets)}")
+    return req
+
+
+def get_announcement(s: Session, announcement_id: int) -> Announcement:
+    """An announcement by id, or NotFound."""
+    ann = s.get(Announcement, announcement_id)
+    if ann is None:
+        raise NotFound("unknown_announcement", f"unknown announcement {announcement_id}")
+    return ann
+
+
+def requests_for(s: Session, announcement_id: int) -> list[BroadcastRequest]:
+    """The broadcast requests of an announcement, oldest first."""
+    return list(s.scalars(sa.select(BroadcastRequest)
+                          .where(BroadcastRequest.announcement_id == announcement_id)
+                          .order_by(BroadcastRequest.id)))
+
+
+def pending(s: Session) -> list[Announcement]:
+    """Drafts waiting for approval, newest first."""
+    return list(s.scalars(sa.select(Announcement).where(Announcement.status == "draft")
+                          .options(selectinload(Announcement.audio))
+                          .order_by(Announcement.id.desc())))
+
+
+def edit(s: Session, ctx, announcement_id: int, *, title: str, text: str | None, rendered,
+         user: User) -> Announcement:
+    """Change an announcement's content; approved content goes back to draft."""
+    if user.role not in COMPOSE_ROLES:
+        raise Forbidden("forbidden_role", "only editors, approvers and admins edit")
+    ann = get_announcement(s, announcement_id)
+    was = ann.status
+    if rendered is not None:
+        asset = announcements.store_audio(s, ctx, rendered, "tts" if text else "upload")
+        ann.audio_sha256 = asset.sha256
+        ann.engine = rendered.engine
+        ann.spoken_text = getattr(rendered, "spoken_text", None)
+    ann.title = (title or ann.title)[:200]
+    ann.text = text if text is not None else ann.text
+    ann.status = "draft"
+    ann.approved_by = None
+    ann.approved_at = None
+    ann.updated_at = utcnow()
+    audit.record(s, "announcement_edited", actor=user.username, target=f"announcement:{ann.id}",
+                 detail=f"status {was} -> draft")
+    return ann
+
+
+def approve(ctx, announcement_id: int, user: User) -> list[str]:
+    """Approve an announcement and carry out its pending requests; returns what was created.
+
+    Send-now requests become broadcasts in the approving transaction. Schedule requests
+    go to the schedule service afterwards, in its own transaction: it checks that the
+    announcement is approved, which only a committed approval shows it.
+    """
+    if user.role not in APPROVE_ROLES:
+        raise Forbidden("forbidden_role", "only an approver or admin may approve")
+    results: list[str] = []
+    with ctx.db.session() as s:
+        ann = get_announcement(s, announcement_id)
+        if ann.status == "approved":
+            raise ServiceError("already_approved", "the announcement is already approved")
+        ann.status = "approved"
+        ann.approved_by = user.id
+        ann.approved_at = utcnow()
+        audit.record(s, "announcement_approved", actor=user.username,
+                     target=f"announcement:{ann.id}")
+        later = []
+        for req in requests_for(s, ann.id):
+            if req.status != "pending":
+                continue
+            if req.when == "now":
+                speakers = registry.resolve_targets(s, req.targets)
+                b = broadcasts.create(s, announcement=ann, speakers=speakers, priority=req.priority,
+                                      user=user, ttl_s=ctx.settings.command_ttl_s)
+                req.result = f"broadcast:{b.id}"
+                req.status = "done"
+                results.append(req.result)
+            else:
+                later.append(req.id)
+    ctx.kick()
+    for req_id in later:
+        results.append(_schedule_request(ctx, req_id, user))
+    return results
+
+
+def _schedule_request(ctx, req_id: int, user: User) -> str:
+    """Hand a request to the schedule service (issue 4); a refusal is kept on the request."""
+    from schedules import manage
+
+    with ctx.db.session() as s:
+        req = s.get(BroadcastRequest, req_id)
+        body = {**(req.schedule_form or {}), "priority": req.priority,
+                "announcement_id": req.announcement_id, "targets": req.targets}
+    try:
+        schedule_id, _conflicts = manage.create(ctx, body, user, utcnow())
+        result, status = f"schedule:{schedule_id}", "done"
+    except ServiceError as exc:
+        log.warning("request %s could not become a schedule: %s", req_id, exc)
+        result, status = f"error:{exc.code}", "failed"
+    with ctx.db.session() as s:
+        req = s.get(BroadcastRequest, req_id)
+        req.result, req.status = result, status
+    return result
+
+
+def send_now(s: Session, ctx, announcement_id: int, *, targets: dict, priority: str,
+             user: User) -> int:
+    """Broadcast an approved announcement now (editors, approvers, admins)."""
+    if user.role not in COMPOSE_ROLES:
+        raise Forbidden("forbidden_role", "viewers cannot send")
+    ann = get_announcement(s, announcement_id)
+    speakers = check_request(s, targets=targets, priority=priority, when="now", schedule_form=None)
+    b = broadcasts.create(s, announcement=ann, speakers=speakers, priority=priority, user=user,
+                          ttl_s=ctx.settings.command_ttl_s)
+    return b.id
+
+
+def send_emergency(s: Session, ctx, *, title: str, text: str | None, rendered, source: str,
+                   targets: dict, user: User) -> int:
+    """Air at once without approval (approver/admin only); marked and audited as an override."""
+    if user.role not in APPROVE_ROLES:
+        raise Forbidden("forbidden_role", "only an approver or admin may send an emergency")
+    speakers = registry.resolve_targets(s, targets)
+    ann = announcements.create(s, ctx, title=title, text=text, rendered=rendered, source=source,
+                               user=user, approved=False)
+    b = broadcasts.create(s, announcement=ann, speakers=speakers, priority="emergency", user=user,
+                          ttl_s=ctx.settings.command_ttl_s, emergency_override=True)
+    return b.id
+
+
+def cancel_request(s: Session, request_id: int, user: User) -> BroadcastRequest:
+    """Withdraw a pending request (its draft stays)."""
+    req = s.get(BroadcastRequest, request_id)
+    if req is None:
+        raise NotFound("unknown_request", f"unknown request {request_id}")
+    if req.status == "pending":
+        req.status = "cancelled"
+        audit.record(s, "request_cancelled", actor=user.username, target=f"request:{req.id}")
+    return req
+
+
+def _targets_text(targets: dict) -> str:
+    if targets.get("all"):
+        return "all"
+    parts = [f"hamlets={','.join(map(str, targets.get('hamlets', [])))}" if targets.get("hamlets") else "",
+             f"speakers={','.join(map(str, targets.get('speakers', [])))}" if targets.get("speakers") else ""]
+    return " ".join(p for p in parts if p)

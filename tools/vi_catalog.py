@@ -1,0 +1,59 @@
+"""Fill web/translations/vi/LC_MESSAGES/messages.po from the .pot and this table, then compile.
+
+Developer tool: `python tools/vi_catalog.py`. Existing translations in the .po win over the
+table, so edits made in the .po are kept; a msgid with no translation anywhere fails loudly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+POT = ROOT / "web/translations/messages.pot"
+PO = ROOT / "web/translations/vi/LC_MESSAGES/messages.po"
+MO = PO.with_suffix(".mo")
+
+# New msgids get their Vietnamese here; once written into the .po (which is then the
+# source of truth, edited directly) they may be removed from this table.
+VI: dict[str, str] = {
+}
+
+
+def main() -> int:
+    """Merge, check completeness, write .po and .mo."""
+    with POT.open("rb") as f:
+        template = read_po(f)
+    old = {}
+    if PO.exists():
+        with PO.open("rb") as f:
+            old = {m.id: m.string for m in read_po(f) if m.id and m.string}
+    template.locale = "vi"
+    template.fuzzy = False
+    missing = []
+    for m in template:
+        if not m.id:
+            continue
+        m.string = old.get(m.id) or VI.get(m.id, "")
+        if not m.string:
+            missing.append(m.id)
+    if missing:
+        print("untranslated:", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    template.project = "commune-radio"
+    template.language_team = "vi"
+    template.header_comment = "# Vietnamese translations for commune-radio (the default UI language)."
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as f:
+        write_po(f, template, width=100, omit_header=False, no_location=True)
+    with MO.open("wb") as f:
+        write_mo(f, template)
+    print(f"wrote {PO.relative_to(ROOT)} and {MO.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Calendar: the agenda of a week of occurrences, with conflicts and missed ones highlighted."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import render_template, request
+
+from controller.services import registry
+from controller.services.errors import ServiceError
+from web.auth import roles_required
+from web.context import ctl
+from web.ui import bp
+from web.ui.common import ALL, tz
+
+DAYS = 7
+
+
+def _start() -> date:
+    raw = (request.args.get("start") or "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        today = datetime.now(tz()).date()
+        return today - timedelta(days=today.weekday())
+
+
+def _overlapping(items: list[dict], targets: dict[int, frozenset[str]],
+                 durations: dict[int, float]) -> set[str]:
+    """Keys of items that overlap another on a shared speaker (pairwise; a week is small)."""
+    spans = []
+    for it in items:
+        if it["state"] in ("cancelled", "missed"):
+            continue
+        start = datetime.fromisoformat(it["due_at"].replace("Z", "+00:00"))
+        end = start + timedelta(seconds=durations.get(it["schedule_id"], 0))
+        spans.append((start, end, targets.get(it["schedule_id"], frozenset()), it["key"]))
+    spans.sort(key=lambda x: x[0])
+    hit: set[str] = set()
+    for i, (_s1, e1, sp1, k1) in enumerate(spans):
+        for s2, _e2, sp2, k2 in spans[i + 1:]:
+            if s2 >= e1:
+                break
+            if sp1 & sp2:
+                hit.update((k1, k2))
+    return hit
+
+
+@bp.get("/calendar")
+@roles_required(*ALL)
+def calendar():
+    """Seven days from `start` (default: this Monday), grouped by day."""
+    from schedules import agenda, store
+    from schedules.plan import SchedulePlan
+    from schedules.summary import summarize_vi
+
+    zone = tz()
+    start = _start()
+    begin = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(start + timedelta(days=DAYS), time(0), tzinfo=zone).astimezone(UTC)
+    with ctl().db.session() as s:
+        items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone)
+        targets, durations, summaries = {}, {}, {}
+        for sch in store.list_schedules(s):
+            plan = SchedulePlan.from_dict(sch.plan)
+            try:
+                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets))
+            except ServiceError:
+                targets[sch.id] = frozenset()
+            dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0
+            durations[sch.id] = plan.airtime_s(dur)
+            summaries[sch.id] = summarize_vi(plan.recurrence)
+    clash = _overlapping(items, targets, durations)
+    days = {start + timedelta(days=i): [] for i in range(DAYS)}
+    for it in items:
+        day = date.fromisoformat(it["due_local"][:10])
+        it["conflict"] = it["key"] in clash
+        days.setdefault(day, []).append(it)
+    return render_template("calendar.html", days=days, start=start, summaries=summaries,
+                           prev=start - timedelta(days=DAYS), next=start + timedelta(days=DAYS),
+                           today=datetime.now(zone).date())

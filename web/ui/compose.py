@@ -1,0 +1,178 @@
+"""Compose: text (with live spoken-text and audio preview), upload or browser recording;
+targets; now or a schedule with its summary and conflicts; priority; emergency send."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+from flask import jsonify, render_template, request, url_for
+from flask_babel import get_locale
+
+from audio.errors import AudioError
+from controller import speech
+from controller.services import announcements, approvals, registry
+from controller.services.errors import ServiceError
+from web.auth import roles_required
+from web.context import ctl
+from web.ui import bp, compose_form
+from web.ui.common import (
+    APPROVERS,
+    EDITORS,
+    db_user,
+    error_of,
+    finish_submission,
+    message,
+    release_submission,
+    repeat_submission,
+    schedule_errors,
+)
+
+# Used when no audio preview was made yet: a brisk Vietnamese announcer reads ~14 characters/s.
+CHARS_PER_SECOND = 14
+
+
+def _page(form: compose_form.ComposeForm | None = None, status: int = 200):
+    with ctl().db.session() as s:
+        hamlets = registry.list_hamlets(s)
+        speakers = registry.list_speakers(s)
+        return render_template("compose.html", form=form or compose_form.ComposeForm(),
+                               hamlets=hamlets, speakers=speakers,
+                               max_chars=ctl().settings.max_text_chars), status
+
+
+@bp.get("/compose")
+@roles_required(*EDITORS)
+def compose():
+    """The empty compose form."""
+    return _page()
+
+
+@bp.post("/compose")
+@roles_required(*EDITORS)
+def compose_submit():
+    """Save a draft for approval, or (approvers) send an emergency at once."""
+    again = repeat_submission()
+    if again is not None:
+        return again
+    form = compose_form.read(request, ctl().settings.max_text_chars, ctl().settings.timezone)
+    user = db_user()
+    if form.emergency and user.role not in APPROVERS:
+        form.errors["emergency"] = message("forbidden_role")
+    if form.errors:
+        release_submission()
+        return _page(form, 422)
+    try:
+        rendered, text, source = _render(form)
+        with ctl().db.session() as s:
+            user = s.merge(user)
+            if form.emergency:
+                bid = approvals.send_emergency(s, ctl(), title=form.title, text=text, rendered=rendered,
+                                               source=source, targets=form.targets, user=user)
+                target = url_for("ui.broadcast", broadcast_id=bid)
+            else:
+                req = approvals.create_draft(
+                    s, ctl(), title=form.title, text=text, rendered=rendered, source=source,
+                    targets=form.targets, priority=form.priority, when=form.when,
+                    schedule_form=form.schedule_form() if form.when == "schedule" else None, user=user)
+                target = url_for("ui.announcement", announcement_id=req.announcement_id, saved=1)
+    except AudioError as exc:
+        form.errors["text" if form.source == "text" else "audio_file"] = message(exc.code, str(exc))
+    except ServiceError as exc:
+        field, msg = error_of(exc)
+        form.errors[field] = msg
+    if form.errors:
+        release_submission()
+        return _page(form, 422)
+    if form.emergency:
+        ctl().kick()
+    return finish_submission(target)
+
+
+def _render(form: compose_form.ComposeForm):
+    """(rendered audio, text or None, source) from the chosen source."""
+    ctx = ctl()
+    if form.source == "text":
+        text = announcements.check_text(form.text, ctx.settings.max_text_chars)
+        with ctx.db.session() as s:
+            abbreviations = announcements.abbreviations(s)
+        return speech.render_text(ctx, text, abbreviations), text, "tts"
+    return _render_upload(request.files["audio_file"]), None, form.source
+
+
+def _render_upload(upload):
+    """Master an uploaded or recorded file; the client's filename is never used as a path."""
+    from audio.render import render_upload
+    from audio.settings import UploadLimits
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "upload.bin"
+        upload.save(src)
+        return render_upload(src, speech.master_settings(ctl().settings), UploadLimits(),
+                             ctl().cache_dir)
+
+
+@bp.post("/compose/preview.json")
+@roles_required(*EDITORS)
+def preview_text():
+    """The normalized spoken text for what is typed (cheap; called as the user types)."""
+    from audio.normalize import normalize
+
+    text = (request.get_json(silent=True) or {}).get("text") or ""
+    text = text[: ctl().settings.max_text_chars]
+    with ctl().db.session() as s:
+        abbreviations = announcements.abbreviations(s)
+    spoken = normalize(text, dialect=ctl().settings.dialect, abbreviations=abbreviations)
+    return jsonify(spoken_text=" ".join(spoken.split()))
+
+
+@bp.post("/compose/audio.json")
+@roles_required(*EDITORS)
+def preview_audio():
+    """Speak the text now and return a URL the page's audio player can play."""
+    text = (request.get_json(silent=True) or {}).get("text")
+    try:
+        text = announcements.check_text(text, ctl().settings.max_text_chars)
+        with ctl().db.session() as s:
+            abbreviations = announcements.abbreviations(s)
+        rendered = speech.render_text(ctl(), text, abbreviations)
+    except ServiceError as exc:
+        return jsonify(error=exc.code, message=message(exc.code, exc.message)), 400
+    except AudioError as exc:
+        return jsonify(error=exc.code, message=message(exc.code, str(exc))), 400
+    sha, _size = ctl().store.put(Path(rendered.mp3_path))
+    return jsonify(url=url_for("media.audio", sha256=sha), duration_ms=rendered.duration_ms,
+                   engine=rendered.engine, spoken_text=rendered.spoken_text)
+
+
+@bp.post("/compose/schedule.json")
+@roles_required(*EDITORS)
+def preview_schedule():
+    """The plain-language summary of the schedule form, its field errors and its conflicts."""
+    from schedules.forms import check_plan
+    from schedules.manage import conflicts_for
+    from schedules.summary import summarize_en, summarize_vi
+
+    form = compose_form.read(request, ctl().settings.max_text_chars, ctl().settings.timezone)
+    now = datetime.now(UTC)
+    plan, errs = check_plan({**form.schedule_form(), "priority": form.priority}, now_utc=now)
+    if plan is None:
+        return jsonify(summary=None, errors=schedule_errors(errs), conflicts=[])
+    english = str(get_locale()) == "en"
+    summary = summarize_en(plan.recurrence) if english else summarize_vi(plan.recurrence)
+    conflicts = []
+    if form.targets:
+        duration_s = request.form.get("duration_ms", type=float)
+        duration_s = duration_s / 1000 if duration_s else len(form.text) / CHARS_PER_SECOND
+        draft = SimpleNamespace(title=form.title or "(mới)", audio=SimpleNamespace(
+            duration_ms=max(1000, int(duration_s * 1000))))
+        try:
+            with ctl().db.session() as s:
+                ids = frozenset(x.id for x in registry.resolve_targets(s, form.targets))
+                found = conflicts_for(s, ctl(), plan, ids, draft, now)
+            conflicts = [c["message"] if english else c["message_vi"] for c in found]
+        except ServiceError:
+            conflicts = []
+    return jsonify(summary=summary, errors={}, conflicts=conflicts)

@@ -1,0 +1,99 @@
+"""Reading the compose form: field errors in the user's language, keeping what was typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Request
+
+from schedules.forms import check_plan
+from web.ui.common import message, schedule_errors
+
+SCHEDULE_FIELDS = ("kind", "at", "start_date", "end_date", "times", "weekdays", "month_day",
+                   "nth_n", "nth_weekday", "dates", "cron", "repeat_count", "repeat_gap_s",
+                   "validity_s")
+SOURCES = ("text", "upload", "record")
+
+
+@dataclass
+class ComposeForm:
+    """What the user sent, and the errors per field."""
+
+    title: str = ""
+    source: str = "text"
+    text: str = ""
+    hamlets: list[str] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+    all_speakers: bool = False
+    priority: str = "normal"
+    when: str = "now"
+    emergency: bool = False
+    schedule: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def targets(self) -> dict:
+        """The targets in the service's shape."""
+        if self.all_speakers:
+            return {"all": True}
+        out: dict = {}
+        if self.hamlets:
+            out["hamlets"] = self.hamlets
+        if self.speakers:
+            out["speakers"] = self.speakers
+        return out
+
+    def schedule_form(self) -> dict:
+        """The schedule fields as schedules.forms reads them."""
+        f = {k: v for k, v in self.schedule.items() if k not in ("nth_n", "nth_weekday")}
+        if self.schedule.get("kind") == "monthly" and self.schedule.get("nth_n"):
+            f["nth_weekday"] = f"{self.schedule['nth_n']},{self.schedule.get('nth_weekday', '')}"
+            f.pop("month_day", None)
+        f["timezone"] = self.schedule.get("timezone") or ""
+        return f
+
+
+def read(req: Request, max_chars: int, timezone: str) -> ComposeForm:
+    """Parse and check the form; errors are keyed by input name."""
+    form = req.form
+    f = ComposeForm(
+        title=form.get("title", "").strip(), source=form.get("source", "text"),
+        text=form.get("text", ""), hamlets=form.getlist("hamlets"), speakers=form.getlist("speakers"),
+        all_speakers=form.get("all_speakers") == "1", priority=form.get("priority", "normal"),
+        when=form.get("when", "now"), emergency=form.get("emergency") == "1",
+        schedule={k: (form.getlist(k) if k == "weekdays" else form.get(k, "").strip())
+                  for k in SCHEDULE_FIELDS},
+    )
+    f.schedule["timezone"] = timezone
+    if len(f.title) > 200:
+        f.errors["title"] = message("title_too_long")
+    if f.source not in SOURCES:
+        f.source = "text"
+    if f.source == "text":
+        if not f.text.strip():
+            f.errors["text"] = message("text_empty")
+        elif len(f.text.strip()) > max_chars:
+            f.errors["text"] = message("text_too_long")
+    elif not _has_file(req):
+        f.errors["audio_file"] = message("source_required")
+    if not f.targets:
+        f.errors["targets"] = message("targets_required")
+    if f.priority not in ("normal", "priority", "emergency"):
+        f.errors["priority"] = message("bad_priority")
+    if f.when not in ("now", "schedule"):
+        f.errors["when"] = message("bad_when")
+    if f.when == "schedule" and not f.emergency:
+        _plan, errs = check_plan({**f.schedule_form(), "priority": f.priority})
+        for key, msg in schedule_errors(errs).items():
+            f.errors.setdefault(_input_for(key), msg)
+    return f
+
+
+def _input_for(key: str) -> str:
+    # schedules.forms names the nth rule 'nth_weekday'; the page has two selects for it.
+    return "nth_n" if key == "nth_weekday" else key
+
+
+def _has_file(req: Request) -> bool:
+    upload = req.files.get("audio_file")
+    return bool(upload and upload.filename)

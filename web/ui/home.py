@@ -1,0 +1,22 @@
+"""The start page: what needs attention, the speakers, and the latest broadcasts."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from controller.services import approvals, broadcasts, registry
+from web.auth import roles_required
+from web.context import ctl
+from web.ui import bp
+from web.ui.common import ALL
+
+
+@bp.get("/")
+@roles_required(*ALL)
+def index():
+    """Dashboard: pending approvals, speakers with presence, latest broadcasts per speaker."""
+    with ctl().db.session() as s:
+        speakers = registry.list_speakers(s)
+        recent = [broadcasts.get(s, b.id) for b in broadcasts.recent(s, 8)]
+        drafts = approvals.pending(s)
+        return render_template("home.html", speakers=speakers, broadcasts=recent, drafts=drafts)

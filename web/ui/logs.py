@@ -1,0 +1,61 @@
+"""Delivery logs: per-broadcast speaker × state matrix, the searchable log, and its CSV."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+
+from controller.services import delivery_log, registry
+from controller.services.errors import NotFound
+from web.auth import roles_required
+from web.context import ctl
+from web.ui import bp
+from web.ui.common import ALL, message, tz
+
+
+@bp.get("/broadcasts/<int:broadcast_id>")
+@roles_required(*ALL)
+def broadcast(broadcast_id: int):
+    """Speakers × events with the time of each, and the last reason per speaker."""
+    with ctl().db.session() as s:
+        try:
+            m = delivery_log.matrix(s, broadcast_id)
+        except NotFound:
+            return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+        return render_template("broadcast.html", m=m, b=m.broadcast)
+
+
+def _filter_choices(s) -> dict:
+    return {"hamlets": registry.list_hamlets(s), "speakers": registry.list_speakers(s),
+            "states": delivery_log.STATES, "engines": ("gtts", "espeak", "piper", "upload")}
+
+
+@bp.get("/log")
+@roles_required(*ALL)
+def log():
+    """The delivery log with filters and pages."""
+    f = delivery_log.parse_filter(request.args)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with ctl().db.session() as s:
+        result = delivery_log.search(s, f, tz(), page)
+        errors = {k: message(v) for k, v in f.errors.items()}
+        args = {k: v for k, v in request.args.items() if k != "page"}
+        return render_template("log.html", result=result, f=f, errors=errors, args=args,
+                               **_filter_choices(s)), 400 if errors else 200
+
+
+@bp.get("/log.csv")
+@roles_required(*ALL)
+def log_csv():
+    """Every matching row as CSV (UTF-8 with BOM so Excel shows Vietnamese correctly)."""
+    f = delivery_log.parse_filter(request.args)
+    zone = tz()
+    db = ctl().db
+
+    def generate():
+        with db.session() as s:
+            yield from (line.encode("utf-8") for line in
+                        delivery_log.csv_text(delivery_log.iter_rows(s, f, zone), zone))
+
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="nhat-ky-phat.csv"'})
