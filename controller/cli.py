@@ -236,7 +236,7 @@ def keys_show(settings):
 @click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="agent config to update (default: DATA/agents/*.toml)")
 def keys_rotate(settings, files):
-    """Make a new signing key; agents must get the new key list before `keys retire`."""
+    """Stage a new signing key and give agents both keys; `keys retire` then switches to it."""
     from controller.services import audit
 
     ctl = controller_for(settings)
@@ -244,7 +244,8 @@ def keys_rotate(settings, files):
     with ctl.db.session() as s:
         audit.record(s, "signing_key_rotated", actor="cli", target=kid)
     _update_agent_configs(settings, ctl, files)
-    click.echo(f"new signing key {kid}; agents must trust these keys:")
+    click.echo(f"staged signing key {kid}; commands are still signed by the current key.")
+    click.echo("give every agent these keys, restart it, then run `keys retire`:")
     for text in ctl.keys.public_keys_text():
         click.echo(text)
 
@@ -254,15 +255,18 @@ def keys_rotate(settings, files):
 @click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="agent config to update (default: DATA/agents/*.toml)")
 def keys_retire(settings, files):
-    """Forget retired signing keys: commands signed by them are refused from now on."""
+    """Sign with the staged key from now on and forget the old one (agents then refuse it)."""
     from controller.services import audit
+    from protocol import signing
 
     ctl = controller_for(settings)
-    n = ctl.keys.drop_retired()
+    if not ctl.keys.retire():
+        raise click.ClickException("no staged key: run `keys rotate` first")
+    kid = signing.key_id(ctl.keys.public_key)
     with ctl.db.session() as s:
-        audit.record(s, "signing_keys_retired", actor="cli", detail=str(n))
+        audit.record(s, "signing_key_retired", actor="cli", target=kid)
     _update_agent_configs(settings, ctl, files)
-    click.echo(f"retired {n} key(s); agents must trust only:")
+    click.echo(f"now signing with {kid}; the old key is gone. Agents should trust only:")
     for text in ctl.keys.public_keys_text():
         click.echo(text)
 

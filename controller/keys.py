@@ -34,7 +34,7 @@ def random_secret(path: Path, nbytes: int = 32) -> bytes:
 
 
 class KeyRing:
-    """The controller's signing keys: one active, older ones kept for agents mid-rotation."""
+    """The controller's signing keys: the active one, and during a rotation a staged next one."""
 
     def __init__(self, keys_dir: Path):
         self.dir = Path(keys_dir)
@@ -81,11 +81,16 @@ class KeyRing:
         """The active public key."""
         return self.private_key.public_key()
 
+    @property
+    def staged_path(self) -> Path:
+        """The next key, made by `rotate()`: trusted by agents, not yet used for signing."""
+        return self.dir / "command-signing.next.pem"
+
     def public_keys_text(self) -> list[str]:
-        """Every public key agents should accept: the active one and retired ones still trusted."""
+        """Every public key agents should trust: the active one, then a staged next one."""
         texts = [signing.public_key_text(self.public_key)]
-        for pem in sorted(self.dir.glob("retired-*.pem")):
-            texts.append(signing.public_key_text(self._load(pem).public_key()))
+        if self.staged_path.exists():
+            texts.append(signing.public_key_text(self._load(self.staged_path).public_key()))
         return texts
 
     def sign(self, cmd):
@@ -94,17 +99,19 @@ class KeyRing:
         return signing.sign(cmd, self.private_key)
 
     def rotate(self) -> str:
-        """Make a new active key; the old one is kept as retired (still listed for agents)."""
-        n = len(list(self.dir.glob("retired-*.pem"))) + 1
-        os.replace(self.active_path, self.dir / f"retired-{n:03d}.pem")
-        self._create(self.active_path)
+        """Stage a new key (idempotent): agents are given it while commands stay signed by the
+        current one, so no agent ever sees a command signed by a key it does not know yet."""
+        if not self.staged_path.exists():
+            self._create(self.staged_path)
+        return signing.key_id(self._load(self.staged_path).public_key())
+
+    def retire(self) -> int:
+        """Sign with the staged key from now on and forget the old one; returns keys dropped."""
+        if not self.staged_path.exists():
+            return 0
+        os.replace(self.staged_path, self.active_path)
         self.private_key = self._load(self.active_path)
         self._stamp = self._file_stamp()
-        return signing.key_id(self.public_key)
+        return 1
 
-    def drop_retired(self) -> int:
-        """Forget retired keys once every agent has the new one; returns how many were dropped."""
-        retired = list(self.dir.glob("retired-*.pem"))
-        for p in retired:
-            p.unlink()
-        return len(retired)
+    drop_retired = retire  # the name the skeleton used
