@@ -238,8 +238,9 @@ def _check(cfg: AgentConfig) -> None:
     b = cfg.broker
     if not 1 <= b.port <= 65535:
         raise ConfigError("broker.port: must be between 1 and 65535")
-    if not b.username or not b.password:
-        raise ConfigError("broker.username/broker.password: must be set (the broker refuses anonymous)")
+    for name in ("username", "password"):
+        if not getattr(b, name):
+            raise ConfigError(f"broker.{name}: must be set (the broker refuses anonymous clients)")
     if b.keepalive < 1:
         raise ConfigError("broker.keepalive: must be at least 1 second")
     if not cfg.security.public_keys:

@@ -1,4 +1,4 @@
-"""Issue 5 bad input: the agent keeps running, reports in its state and acks, and the next good command plays."""
+"""Issue 5 bad input: the agent keeps running, reports in state and acks, and the next good command plays."""
 
 from __future__ import annotations
 

@@ -105,7 +105,8 @@ def test_key_rotation_accepts_both_keys_then_only_the_new(broker, agents, contro
         controller.wait_ack(new_cmd.id, "played")
         # rotation done: the operator removes the old key and restarts the agent
         agent.stop()
-        agent.config_path.write_text(agent.config_path.read_text().replace(f'"{controller.public_key}", ', ""))
+        text = agent.config_path.read_text()
+        agent.config_path.write_text(text.replace(f'"{controller.public_key}", ', ""))
         agent.start()
         controller.wait_state("ap-1", lambda s: s.online and s.uptime_s < 30)
         stale = controller.send(controller.command("ap-1", media=m))
