@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -34,6 +35,15 @@ HEADERS = {
 }
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure per request when it came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # Flask saves the session after the after_request hooks, so the header rewrite in
+        # add_headers never sees its cookie; deciding here covers it.
+        return super().get_cookie_secure(app) or request.is_secure
+
+
 def init(app: Flask, force_secure: bool = False) -> None:
     """Set cookie flags and add the security headers to every response."""
     secure = force_secure or bool(app.config.get("SESSION_COOKIE_SECURE"))
@@ -45,6 +55,7 @@ def init(app: Flask, force_secure: bool = False) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
     )
+    app.session_interface = _SessionInterface()
     app.after_request(add_headers)
 
 

@@ -1,0 +1,105 @@
+"""Security headers, cookie flags, upload size limit before the body is read, escaped user text."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.services import registry, users
+
+XSS = "<script>alert('loa')</script><img src=x onerror=alert(1)>"
+
+
+class ExplodingStream:
+    """A request body that fails the test if anyone reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = readlines = read
+
+
+def login(app, controller, role="admin", name=None):
+    """A test client logged in (through the real login form) as a new user with the role."""
+    app.config.update(WTF_CSRF_ENABLED=False)
+    name = name or f"{role}-web"
+    with controller.db.session() as s:
+        users.add_user(s, name, role, "mat-khau-dung-8")
+    client = app.test_client()
+    r = client.post("/login", data={"username": name, "password": "mat-khau-dung-8"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/", "/api/v1/speakers"])
+def test_security_headers_on_every_response(client, path):
+    r = client.get(path)
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_over_https(app, controller):
+    app.config.update(WTF_CSRF_ENABLED=False)
+    with controller.db.session() as s:
+        users.add_user(s, "chu-tich", "admin", "mat-khau-dung-8")
+    form = {"username": "chu-tich", "password": "mat-khau-dung-8"}
+    plain = app.test_client().post("/login", data=form)
+    cookie = plain.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    https = app.test_client().post("/login", data=form, base_url="https://localhost")
+    for c in https.headers.getlist("Set-Cookie"):
+        assert "Secure" in c and "HttpOnly" in c
+    assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_cookie_secure_setting_marks_cookies_secure_on_plain_http(tmp_path):
+    from controller.app import create_app
+    from controller.config import load
+    from controller.runtime import Controller
+    from tests.support.controller import test_db_url
+
+    ctl = Controller(load(tmp_path / "d", database_url=test_db_url(tmp_path), cookie_secure="true"))
+    try:
+        app = create_app(controller=ctl)
+        assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    finally:
+        ctl.stop()
+
+
+@pytest.mark.parametrize("path", ["/compose", "/login", "/api/v1/broadcasts"])
+def test_huge_body_is_refused_with_413_before_it_is_read(app, controller, token_for, path):
+    client = login(app, controller)
+    headers = {"Authorization": f"Bearer {token_for('admin', 'api-admin')}"}
+    huge = app.config["MAX_CONTENT_LENGTH"] * 100
+    ctype = "application/json" if path.startswith("/api/") else "multipart/form-data; boundary=x"
+    r = client.post(path, content_type=ctype, headers=headers, environ_overrides={
+        "wsgi.input": ExplodingStream(), "CONTENT_LENGTH": str(huge)})
+    assert r.status_code == 413
+
+
+def test_title_with_script_is_shown_as_text_in_page_and_api(app, controller, token_for):
+    with controller.db.session() as s:
+        registry.add_speaker(s, "spk-a", "Ấp Mỹ An")
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token_for('admin', 'api-admin')}"}
+    r = api.post("/api/v1/broadcasts", json={"title": XSS, "text": "Thông báo thử.",
+                                             "targets": {"all": True}}, headers=auth)
+    assert r.status_code == 201, r.get_json()
+    bid = r.get_json()["id"]
+    got = api.get(f"/api/v1/broadcasts/{bid}", headers=auth)
+    assert got.content_type.startswith("application/json")
+    assert XSS in got.get_json().values() or got.get_json().get("title") == XSS
+    web = login(app, controller, "viewer")
+    for path in (f"/broadcasts/{bid}", "/"):
+        page = web.get(path).get_data(as_text=True)
+        if "alert(" not in page:
+            continue  # this page does not show titles
+        for raw in ("<script>alert", "<img src=x"):
+            i = page.find(raw)
+            assert i < 0, page[max(0, i - 300):i + 100]
+        assert "&lt;script&gt;alert(" in page
+        break
+    else:
+        pytest.fail("no page shows the broadcast's title")
