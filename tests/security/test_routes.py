@@ -1,0 +1,149 @@
+"""Every route in app.url_map: anonymous users are sent to log in (UI) or get 401 (API), users
+with the wrong role get 403, and users with an allowed role get past the role check.
+
+The table below is the access policy, written down. A new route without an entry makes
+`test_every_route_has_a_policy` fail: decide who may use it, then add it here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from controller.services import users
+
+ALL = {"admin", "editor", "approver", "viewer"}
+EDITORS = {"admin", "editor", "approver"}
+APPROVERS = {"admin", "approver"}
+ADMIN = {"admin"}
+
+PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
+SIGNED_LINK = {"media.audio"}  # speakers with a signed URL, or any logged-in user
+POLICY = {
+    # web UI (session login)
+    "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
+    "ui.fleet": ALL, "ui.fleet_json": ALL, "ui.broadcast": ALL, "ui.log": ALL, "ui.log_csv": ALL,
+    "ui.report": ALL,
+    "ui.approve": APPROVERS, "ui.audit_page": APPROVERS,
+    "ui.edit": EDITORS, "ui.send": EDITORS, "ui.compose": EDITORS, "ui.compose_submit": EDITORS,
+    "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,
+    "ui.fleet_action": EDITORS,
+    "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
+    # JSON API (bearer tokens)
+    "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
+    "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,
+    "api.preview": EDITORS, "api.get_abbreviations": EDITORS, "api.put_abbreviations": ADMIN,
+    "api_schedules.list_schedules": ALL, "api_schedules.get_schedule": ALL,
+    "api_schedules.get_agenda": ALL,
+    "api_schedules.create_schedule": EDITORS, "api_schedules.update_schedule": EDITORS,
+    "api_schedules.delete_schedule": EDITORS, "api_schedules.pause_schedule": EDITORS,
+    "api_schedules.resume_schedule": EDITORS, "api_schedules.cancel_schedule": EDITORS,
+    "api_schedules.cancel_occurrence": EDITORS,
+}
+ARGS = {"int": 999999, "speaker_id": "spk-x", "action": "ping", "sha256": "0" * 64,
+        "filename": "style.css"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _url(app, rule) -> str:
+    values = {a: ARGS["int"] if type(rule._converters[a]).__name__ == "IntegerConverter" else ARGS[a]
+              for a in rule.arguments}
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def _is_api(rule) -> bool:
+    return rule.rule.startswith("/api/")
+
+
+@pytest.fixture
+def clients(app, controller):
+    """Per role: a logged-in UI client and an API bearer header."""
+    app.config.update(WTF_CSRF_ENABLED=False)
+    out = {}
+    for role in sorted(ALL):
+        with controller.db.session() as s:
+            users.add_user(s, f"{role}-r", role, "mat-khau-dung-8")
+            token = users.new_token(s, f"{role}-r")
+        c = app.test_client()
+        assert c.post("/login", data={"username": f"{role}-r", "password": "mat-khau-dung-8"}).status_code == 302
+        out[role] = (c, {"Authorization": f"Bearer {token}"})
+    return out
+
+
+def test_every_route_has_a_policy(app):
+    endpoints = {rule.endpoint for rule, _ in _routes(app)}
+    missing = endpoints - PUBLIC - SIGNED_LINK - set(POLICY)
+    assert not missing, f"routes with no access policy in {__file__}: {sorted(missing)}"
+    stale = set(POLICY) - endpoints
+    assert not stale, f"policy entries for routes that no longer exist: {sorted(stale)}"
+
+
+def test_anonymous_users_are_refused_everywhere_but_public_routes(app):
+    client = app.test_client()
+    app.config.update(WTF_CSRF_ENABLED=False)
+    for rule, method in _routes(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        r = client.open(_url(app, rule), method=method)
+        where = f"{method} {rule.rule}"
+        if rule.endpoint in SIGNED_LINK:
+            assert r.status_code == 403, where
+        elif _is_api(rule):
+            assert r.status_code == 401, where
+        else:
+            assert r.status_code in (302, 401), where
+            if r.status_code == 302:
+                assert "/login" in r.headers["Location"], where
+
+
+def test_each_role_gets_exactly_its_routes(app, clients):
+    app.config.update(TESTING=False)  # crashes are the next test's business, not this one's
+    problems = []
+    for rule, method in _routes(app):
+        allowed = POLICY.get(rule.endpoint)
+        if allowed is None:
+            continue
+        for role, (client, bearer) in clients.items():
+            headers = bearer if _is_api(rule) else {}
+            r = client.open(_url(app, rule), method=method, headers=headers)
+            where = f"{role} {method} {rule.rule} -> {r.status_code}"
+            if role in allowed and r.status_code in (401, 403):
+                problems.append(where)
+            elif role not in allowed and r.status_code != 403:
+                problems.append(where)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(reason="web/ui/approvals.py edit/send let NotFound escape as a 500 for an "
+                          "unknown announcement id (reported to the web UI owner)", strict=False)
+def test_no_route_crashes_for_unknown_ids_or_empty_forms(app, clients):
+    app.config.update(TESTING=False)  # a crash answers 500 like in production; all are listed
+    client, bearer = clients["admin"]
+    crashes = []
+    for rule, method in _routes(app):
+        r = client.open(_url(app, rule), method=method, headers=bearer if _is_api(rule) else {})
+        if r.status_code >= 500:
+            crashes.append(f"{method} {rule.rule} -> {r.status_code}")
+    assert not crashes, "\n".join(crashes)
+
+
+def test_every_ui_form_post_needs_a_csrf_token(app, clients):
+    client, _ = clients["admin"]
+    app.config.update(WTF_CSRF_ENABLED=True)
+    for rule, method in _routes(app):
+        if method == "GET" or _is_api(rule) or rule.endpoint in ("ui.login", "ui.logout", "ui.set_language"):
+            continue
+        r = client.open(_url(app, rule), method=method, data={"x": "1"})
+        assert r.status_code == 400, f"{method} {rule.rule} -> {r.status_code} without a CSRF token"
+
+
+def test_login_form_also_needs_a_csrf_token(app):
+    app.config.update(WTF_CSRF_ENABLED=True)
+    r = app.test_client().post("/login", data={"username": "a", "password": "b"})
+    assert r.status_code == 400
