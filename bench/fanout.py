@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -147,7 +150,16 @@ def _warm_tts(site) -> None:
     speech.render_text(site.ctl, TEXT, abbreviations)
 
 
-def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path) -> dict:
+def _py_spy(pid: int, out: Path, n: int) -> subprocess.Popen:
+    """Sample the controller with py-spy (collapsed stacks, every thread) while N runs."""
+    spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen(  # noqa: S603 - profiler from our own venv
+        [str(spy), "record", "--pid", str(pid), "--format", "raw", "--threads", "--idle",
+         "--rate", "250", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
+            profile: Path | None = None) -> dict:
     """Run the floor then the fan-out for each size; returns raw figures per size."""
     n_max = max(sizes)
     results: dict[int, dict] = {n: {"floor": [], "floor_each": [], "fan": []} for n in sizes}
@@ -176,8 +188,14 @@ def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path) ->
             site.start_controller(log_dir / "fanout-controller.log")
             send_now(site, ids, 120)  # warm-up: media fetched once per process, DB warm
             for n, r in zip(sizes, runs, strict=True):
-                for _ in range(r):
-                    results[n]["fan"].append(send_now(site, ids[:n], 60 + n / 10))
+                spy = _py_spy(site.proc.pid, profile, n) if profile and n == n_max else None
+                try:
+                    for _ in range(r):
+                        results[n]["fan"].append(send_now(site, ids[:n], 60 + n / 10))
+                finally:
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)
+                        spy.wait(60)
             _, fetches, lost = fleet.report()
             results["fetches"], results["lost"] = fetches, lost
         finally:
@@ -215,12 +233,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--runs", default="20,10,6")
     ap.add_argument("--processes", type=int, default=4)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--profile", type=Path, help="py-spy the controller during the largest N")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     runs = [int(x) for x in args.runs.split(",")]
     log_dir = Path(tempfile.gettempdir()) / "commune-radio-bench"
     log_dir.mkdir(exist_ok=True)
-    results = measure(sizes, runs, args.processes, log_dir)
+    results = measure(sizes, runs, args.processes, log_dir, args.profile)
     body = render(results, sizes, args.processes)
     print(body, flush=True)
     if not args.no_write:

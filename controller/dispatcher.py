@@ -16,7 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from controller.models import Broadcast, Delivery, utcnow
+from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, UTCDateTime, utcnow
 from controller.services import deliveries
 from protocol.messages import Command, Media
 
@@ -88,15 +88,43 @@ class Dispatcher:
         )
         return self.ctx.keys.sign(cmd)
 
-    def _publish(self, s, d: Delivery, resend: bool) -> None:
+    def _publish(self, d: Delivery, resend: bool) -> dict:
         b = d.broadcast
         cmd = self._build(d, b)
         expiry = max(1, int((b.expires_at - utcnow()).total_seconds()))
         self.bus.publish_command(cmd, expiry)
-        d.sends += 1
-        d.last_sent_at = utcnow()
-        deliveries.append(s, d, "sent", "controller",
-                          detail=f"resend {d.sends - 1}" if resend else None)
+        return {"did": d.id, "now": utcnow(), "detail": f"resend {d.sends}" if resend else None}
+
+    def _publish_all(self, s, rows: list[Delivery], resend: bool) -> None:
+        sent: list[dict] = []
+        try:
+            for d in rows:
+                sent.append(self._publish(d, resend))
+        finally:
+            # What went out is recorded even if the broker dropped us halfway through.
+            self._record_sent(s, sent)
+
+    @staticmethod
+    def _record_sent(s, sent: list[dict]) -> None:
+        """Record `sent` in two statements, without regressing a state an ack already moved on.
+
+        Acks can be ingested (by another session) between publish() and this commit; an ORM
+        attribute write would overwrite their `playing`/`played` with a stale `sent`.
+        """
+        if not sent:
+            return
+        t, ev = Delivery.__table__, DeliveryEvent.__table__
+        now = sa.bindparam("now", type_=UTCDateTime())
+        fresh = sa.or_(t.c.state == "queued", t.c.state == "sent")  # no IN: executemany
+        s.execute(
+            sa.update(t).where(t.c.id == sa.bindparam("did")).values(
+                sends=t.c.sends + 1, last_sent_at=now,
+                state=sa.case((fresh, "sent"), else_=t.c.state),
+                state_at=sa.case((fresh, now), else_=t.c.state_at)),
+            [{"did": r["did"], "now": r["now"]} for r in sent])
+        s.execute(sa.insert(ev), [
+            {"delivery_id": r["did"], "event": "sent", "source": "controller", "at": r["now"],
+             "recorded_at": r["now"], "detail": r["detail"]} for r in sent])
 
     def publish_due(self) -> int:
         """Publish queued deliveries whose dispatch time has come; returns how many."""
@@ -106,11 +134,11 @@ class Dispatcher:
                 sa.select(Delivery).join(Broadcast)
                 .where(Delivery.state == "queued", Broadcast.dispatch_at <= now,
                        Broadcast.expires_at > now)
-                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement))
+                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement)
+                         .selectinload(Announcement.audio))
                 .order_by(Broadcast.priority.desc(), Delivery.id).limit(BATCH)
             ).all()
-            for d in rows:
-                self._publish(s, d, resend=False)
+            self._publish_all(s, rows, resend=False)
         if rows:
             log.info("published %d command(s)", len(rows))
         return len(rows)
@@ -124,11 +152,11 @@ class Dispatcher:
                 sa.select(Delivery).join(Broadcast)
                 .where(Delivery.state == "sent", Delivery.agent_seen.is_(False),
                        Delivery.last_sent_at < cutoff, Broadcast.expires_at > now)
-                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement))
+                .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement)
+                         .selectinload(Announcement.audio))
                 .limit(BATCH)
             ).all()
-            for d in rows:
-                self._publish(s, d, resend=True)
+            self._publish_all(s, rows, resend=True)
         return len(rows)
 
     def close_expired(self) -> int:

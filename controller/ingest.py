@@ -70,17 +70,39 @@ class Ingestor:
 
     def process(self, items: list[tuple[str, str, bytes]]) -> None:
         """Apply a batch of messages in one transaction."""
+        decoded = []
+        for speaker_id, kind, payload in items:
+            try:
+                msg = Ack.decode(payload) if kind == "ack" else SpeakerState.decode(payload)
+            except ProtocolError as exc:
+                log.warning("malformed %s from %s ignored: %s", kind, speaker_id, exc)
+                continue
+            decoded.append((speaker_id, kind, msg))
+        if not decoded:
+            return
         with self.ctx.db.session() as s:
-            for speaker_id, kind, payload in items:
-                try:
+            deliveries_by_cmd = self._deliveries(
+                s, {m.command_id for _, kind, m in decoded if kind == "ack"})
+            # One SELECT per batch and writes only at commit: a query per ack used to
+            # autoflush, holding SQLite's write lock for the whole batch and starving the
+            # dispatcher (bench/fanout.py, docs/benchmarks.md "Fan-out").
+            with s.no_autoflush:
+                for speaker_id, kind, msg in decoded:
                     if kind == "ack":
-                        self._ack(s, speaker_id, Ack.decode(payload))
+                        self._ack(s, speaker_id, msg, deliveries_by_cmd)
                     else:
-                        self._state(s, speaker_id, SpeakerState.decode(payload))
-                except ProtocolError as exc:
-                    log.warning("malformed %s from %s ignored: %s", kind, speaker_id, exc)
+                        self._state(s, speaker_id, msg)
 
-    def _ack(self, s, topic_speaker: str, ack: Ack) -> None:
+    @staticmethod
+    def _deliveries(s, command_ids: set[str]) -> dict[str, Delivery]:
+        found: dict[str, Delivery] = {}
+        ids = sorted(command_ids)
+        for i in range(0, len(ids), 500):  # stay under every backend's bound-parameter limit
+            rows = s.scalars(sa.select(Delivery).where(Delivery.command_id.in_(ids[i:i + 500])))
+            found.update((d.command_id, d) for d in rows)
+        return found
+
+    def _ack(self, s, topic_speaker: str, ack: Ack, by_cmd: dict[str, Delivery]) -> None:
         # The broker's ACL lets a speaker write only its own ack topic, so the topic is
         # the authenticated identity; a payload claiming another speaker is a forgery.
         if ack.speaker_id != topic_speaker:
@@ -92,7 +114,7 @@ class Ingestor:
         if ack.event == "rejected":
             audit.record(s, "command_rejected", actor=topic_speaker, target=ack.command_id,
                          detail=ack.detail)
-        d = s.scalar(sa.select(Delivery).where(Delivery.command_id == ack.command_id))
+        d = by_cmd.get(ack.command_id)
         if d is None or d.speaker_id != topic_speaker:
             log.info("ack %s for command %s that is not a delivery", ack.event, ack.command_id)
             return
