@@ -6,6 +6,7 @@ table, so edits made in the .po are kept; a msgid with no translation anywhere f
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +25,10 @@ VI: dict[str, str] = {
 
 
 def main() -> int:
-    """Merge, check completeness, write .po and .mo."""
+    """Extract, merge, check completeness, write .po and .mo."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+                    "-k", "_l", "-o", str(POT), "--no-location", "--omit-header", "."],
+                   cwd=ROOT, check=True, capture_output=True)
     with POT.open("rb") as f:
         template = read_po(f)
     old = {}

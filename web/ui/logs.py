@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
 from controller.services import delivery_log, registry
@@ -37,7 +37,8 @@ def log():
     f = delivery_log.parse_filter(request.args)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with ctl().db.session() as s:
-        result = delivery_log.search(s, f, tz(), page)
+        result = delivery_log.search(s, f, tz(), page,
+                                     current_app.config.get("LOG_PER_PAGE", delivery_log.PER_PAGE))
         errors = {k: message(v) for k, v in f.errors.items()}
         args = {k: v for k, v in request.args.items() if k != "page"}
         return render_template("log.html", result=result, f=f, errors=errors, args=args,
