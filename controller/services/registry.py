@@ -122,8 +122,12 @@ def resolve_targets(s: Session, targets) -> list[Speaker]:
         for spk in hamlet.speakers:
             if spk.revoked_at is None:
                 chosen[spk.id] = spk
-    for sid in targets.get("speakers", []):
-        spk = get_speaker(s, str(sid))
+    wanted = [str(sid) for sid in targets.get("speakers", [])]
+    # One query for the whole list (a province-wide send names 1,000 speakers), then the
+    # same per-id checks and messages as before.
+    known = {spk.id: spk for spk in s.scalars(sa.select(Speaker).where(Speaker.id.in_(wanted)))}
+    for sid in wanted:
+        spk = known.get(sid) or get_speaker(s, sid)
         if spk.revoked_at is not None:
             raise ServiceError("revoked_speaker", f"speaker {sid!r} is revoked", field="targets")
         chosen[spk.id] = spk
