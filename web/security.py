@@ -4,6 +4,7 @@
   injected `<script>` or `onclick=` never runs even if escaping were missed.
 - `frame-ancestors 'none'` (and X-Frame-Options for old browsers): no clickjacking.
 - nosniff, so an uploaded file is never run as script or style.
+- Integer ids in URLs are bounded to 64 bits, so a huge number is a 404 rather than a crash.
 - Cookies are HttpOnly and SameSite=Lax; they are Secure when the request came over
   HTTPS or when the `cookie_secure` setting says the site is behind an HTTPS proxy.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -35,6 +37,13 @@ HEADERS = {
 }
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:...>` URL parts beyond a 64-bit id are a 404, not an OverflowError in the database."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure per request when it came over HTTPS."""
 
@@ -56,6 +65,9 @@ def init(app: Flask, force_secure: bool = False) -> None:
         REMEMBER_COOKIE_SECURE=secure,
     )
     app.session_interface = _SessionInterface()
+    # Found by schemathesis: /api/v1/broadcasts/9223372036854775808 crashed SQLite. Routes
+    # are registered after this runs, so every <int:...> gets the bound.
+    app.url_map.converters["int"] = BoundedInt
     app.after_request(add_headers)
 
 
