@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flask import url_for
+from werkzeug.routing import IntegerConverter
 
 from controller.services import users
 
@@ -51,7 +52,7 @@ def _routes(app):
 
 
 def _url(app, rule) -> str:
-    values = {a: ARGS["int"] if type(rule._converters[a]).__name__ == "IntegerConverter" else ARGS[a]
+    values = {a: ARGS["int"] if isinstance(rule._converters[a], IntegerConverter) else ARGS[a]
               for a in rule.arguments}
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
