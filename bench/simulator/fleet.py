@@ -65,6 +65,20 @@ class Fleet:
             lost += r["lost"]
         return events, fetches, lost
 
+    def blast(self, acks: dict[str, list[str]]) -> None:
+        """Have each speaker ack its commands (received … played) as fast as it can."""
+        for c in self.conns:
+            c.send({"op": "blast", "acks": acks})
+
+    def blast_done(self, timeout: float = 120.0) -> int:
+        """Wait for every worker to have queued its acks; returns how many were published."""
+        n = 0
+        for c in self.conns:
+            if not c.poll(timeout):
+                raise RuntimeError("simulator did not finish its blast")
+            n += c.recv()["published"]
+        return n
+
     def stop(self) -> None:
         """Disconnect every client and end the workers."""
         for c in self.conns:

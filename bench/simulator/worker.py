@@ -146,6 +146,17 @@ class Worker:
         elif op == "report":
             self.conn.send({"events": {sid: sim.events for sid, sim in self.sims.items()},
                             "lost": sorted(self.lost), "fetches": self.media.fetches})
+        elif op == "blast":
+            # Ack every given command as fast as the clients can publish (bench.ingest).
+            n = 0
+            for sid, command_ids in msg["acks"].items():
+                sim = self.sims.get(sid)
+                for cid in command_ids if sim else ():
+                    for event in ("received", "downloaded", "playing", "played"):
+                        sim._ack(cid, event)
+                        n += 1
+                self._flush()
+            self.conn.send({"published": n})
         elif op == "stop":
             self.running = False
 
