@@ -100,21 +100,26 @@ def parse_filter(args) -> LogFilter:
     return f
 
 
-def _query(f: LogFilter, tz: ZoneInfo):
-    q = (sa.select(Delivery.id, Broadcast.id, Announcement.title, Broadcast.priority,
-                   Announcement.engine, Broadcast.emergency_override, Broadcast.play_at,
-                   Hamlet.name, Delivery.speaker_id, Delivery.state, Delivery.state_at)
-         .select_from(Delivery)
-         .join(Broadcast, Delivery.broadcast_id == Broadcast.id)
-         .join(Announcement, Broadcast.announcement_id == Announcement.id)
-         .join(Speaker, Delivery.speaker_id == Speaker.id)
-         .join(Hamlet, Speaker.hamlet_id == Hamlet.id))
+ROW_COLUMNS = (Delivery.id, Broadcast.id, Announcement.title, Broadcast.priority, Announcement.engine,
+               Broadcast.emergency_override, Broadcast.play_at, Hamlet.name, Delivery.speaker_id,
+               Delivery.state, Delivery.state_at)
+
+
+def _ids_query(f: LogFilter, tz: ZoneInfo):
+    """Matching delivery ids, newest first: two tables only, other filters as IN subqueries.
+
+    With all five tables joined, SQLite's planner starts from the smallest (announcements)
+    and sorts every row: 4.6 s unfiltered on a million events. Joining deliveries to
+    broadcasts alone lets it walk ix_broadcasts_play_at and stop after one page.
+    """
+    q = (sa.select(Delivery.id).select_from(Delivery)
+         .join(Broadcast, Delivery.broadcast_id == Broadcast.id))
     if f.date_from:
         q = q.where(Broadcast.play_at >= _local_midnight(f.date_from, tz))
     if f.date_to:
         q = q.where(Broadcast.play_at < _local_midnight(f.date_to + timedelta(days=1), tz))
     if f.hamlet_id:
-        q = q.where(Speaker.hamlet_id == f.hamlet_id)
+        q = q.where(Delivery.speaker_id.in_(sa.select(Speaker.id).where(Speaker.hamlet_id == f.hamlet_id)))
     if f.speaker_id:
         q = q.where(Delivery.speaker_id == f.speaker_id)
     if f.state:
@@ -122,10 +127,26 @@ def _query(f: LogFilter, tz: ZoneInfo):
     if f.priority:
         q = q.where(Broadcast.priority == f.priority)
     if f.engine:
-        q = q.where(Announcement.engine == f.engine)
+        q = q.where(Broadcast.announcement_id.in_(
+            sa.select(Announcement.id).where(Announcement.engine == f.engine)))
     if f.broadcast_id:
         q = q.where(Delivery.broadcast_id == f.broadcast_id)
     return q.order_by(Broadcast.play_at.desc(), Delivery.id.desc())
+
+
+def _rows_for(s: Session, ids: list[int]) -> list[LogRow]:
+    """The log rows for these delivery ids, in the order given."""
+    if not ids:
+        return []
+    q = (sa.select(*ROW_COLUMNS).select_from(Delivery)
+         .join(Broadcast, Delivery.broadcast_id == Broadcast.id)
+         .join(Announcement, Broadcast.announcement_id == Announcement.id)
+         .join(Speaker, Delivery.speaker_id == Speaker.id)
+         .join(Hamlet, Speaker.hamlet_id == Hamlet.id)
+         .where(Delivery.id.in_(ids)))
+    by_id = {r[0]: r for r in s.execute(q)}
+    details = _details(s, ids)
+    return [LogRow(*by_id[i], detail=details.get(i)) for i in ids if i in by_id]
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -144,29 +165,18 @@ def _details(s: Session, delivery_ids: list[int]) -> dict[int, str]:
     return dict(rows)
 
 
-def _rows(s: Session, result) -> list[LogRow]:
-    raw = list(result)
-    details = _details(s, [r[0] for r in raw])
-    return [LogRow(*r, detail=details.get(r[0])) for r in raw]
-
-
 def search(s: Session, f: LogFilter, tz: ZoneInfo, page: int = 1, per_page: int = PER_PAGE) -> LogPage:
     """One page of the filtered log, newest first."""
     page = max(1, page)
-    q = _query(f, tz).limit(per_page + 1).offset((page - 1) * per_page)
-    rows = _rows(s, s.execute(q))
-    return LogPage(rows=rows[:per_page], page=page, has_next=len(rows) > per_page)
+    ids = list(s.scalars(_ids_query(f, tz).limit(per_page + 1).offset((page - 1) * per_page)))
+    return LogPage(rows=_rows_for(s, ids[:per_page]), page=page, has_next=len(ids) > per_page)
 
 
 def iter_rows(s: Session, f: LogFilter, tz: ZoneInfo, chunk: int = 2000) -> Iterator[LogRow]:
-    """Every matching row, in chunks (for the CSV export)."""
-    offset = 0
-    while True:
-        rows = _rows(s, s.execute(_query(f, tz).limit(chunk).offset(offset)))
-        yield from rows
-        if len(rows) < chunk:
-            return
-        offset += chunk
+    """Every matching row, in chunks (for the CSV export and the report)."""
+    ids = list(s.scalars(_ids_query(f, tz)))
+    for i in range(0, len(ids), chunk):
+        yield from _rows_for(s, ids[i:i + chunk])
 
 
 CSV_HEADER = ("broadcast", "title", "priority", "engine", "emergency_override", "play_at_local",

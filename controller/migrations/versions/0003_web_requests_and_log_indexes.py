@@ -46,9 +46,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("form_submissions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_form_submissions_created_at"), ["created_at"], unique=False)
+    # The delivery log pages newest-first by broadcasts.play_at (bench/log_query.py: the
+    # unfiltered first page of a million events drops from ~4.6 s to ~2 ms with it).
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.create_index("ix_broadcasts_play_at", ["play_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_index("ix_broadcasts_play_at")
     with op.batch_alter_table("form_submissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_form_submissions_created_at"))
     op.drop_table("form_submissions")
