@@ -46,7 +46,8 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
-    chosen = (lambda name: not only or name in only)
+    def chosen(name):
+        return (not only or name in only)
     flags = ["--no-write"] if args.no_write else []
     start = time.monotonic()
     if chosen("fanout"):
