@@ -256,7 +256,33 @@ delivery log, not merely published by the speaker). The floor is a bare MQTT 5 Q
 publish of a 700-byte probe to the same N subscribers on the same broker, each replying
 once, timed at the publisher. Ratio = fan-out ÷ floor. Goal: ratio p50 ≤ 1.5× at N = 1,000."""
 
-DOC_NOTES = ""
+DOC_NOTES = """**The goal (≤ 1.5× the floor at N = 1,000) is not met.** What limits it, from py-spy
+(`python -m bench.fanout --sizes 1000 --runs 3 --profile /tmp/spy.txt`, collapsed
+stacks of every controller thread):
+
+- The floor is one Python publisher and 1,000 one-line replies. The controller's path
+  is, per speaker, 1 signed command out and 3 acks in (`received`, `downloaded`,
+  `playing`) before the speaker counts as playing, each ack decoded and written to
+  the delivery log through the ORM. On 2 cores shared with Mosquitto and 4 simulator
+  processes, the controller's threads (paho network loop, dispatcher, ingestor, web)
+  share one GIL.
+- Before this issue, most of the time was SQLite lock waiting: the ingestor ran one
+  `SELECT` per ack, each autoflushing, so it held the write lock for a whole batch;
+  the dispatcher's commit of its 500 `sent` events waited in SQLite's busy handler
+  (sleeps of up to 100 ms). Fixed: one `SELECT … IN` per ack batch and no autoflush
+  (controller/ingest.py), `sent` recorded by two bulk statements at the end of the pass
+  (controller/dispatcher.py). Fan-out at N = 1,000 went from 7.5–18 s to ~6 s; the API
+  call from 1.3 s to 0.6 s (one query for the speaker list in `registry.resolve_targets`;
+  key-rotation check once per pass instead of a `stat()` per command).
+- It also fixed a real bug the bench exposed: an ack ingested between the dispatcher's
+  publish and its commit had its `playing`/`played` overwritten by a stale `sent`
+  (tests/controller/test_dispatch_ack_race.py).
+- What is left is CPU in the ORM unit of work: about 60 % of the ingestor's samples are
+  in `Session.commit → flush` building `DeliveryEvent` objects and per-row `UPDATE`s of
+  `deliveries`, ~1 ms per ack under contention. The next step is a Core bulk path for
+  acks (one `INSERT … executemany` of events and one `UPDATE … CASE` of states per
+  batch, as the dispatcher now does for `sent`), then the controller in its own
+  process per core (several controllers: docs/scaling.md)."""
 
 
 if __name__ == "__main__":
