@@ -32,6 +32,7 @@ class Agent:
         self.state_changed = threading.Event()
         self.store = Store(data / "agent.db")
         self.health = Health(cfg.speaker_id, data)
+        self.health.on_change = self.state_changed.set
         self.relay = Relay(cfg.relay, data / "relay_history.jsonl")
         self.cache = AudioCache(cfg.cache_dir, cfg.cache.max_bytes, cfg.cache.min_free_bytes)
         self.link = MqttLink(cfg, self.store, self._on_command, self._state_payload)

@@ -50,6 +50,7 @@ class Health:
         self._lock = threading.Lock()
         self._offsets: deque[float] = deque(maxlen=20)
         self.last_error: str | None = None
+        self.on_change = lambda: None  # set by the agent: publish the state soon
 
     def note_offset(self, issued_at: datetime, received_at: float) -> None:
         """Record local receive time minus the controller's issued_at for one fresh command."""
@@ -69,6 +70,7 @@ class Health:
         """Remember the last problem, for the state message."""
         with self._lock:
             self.last_error = message[:500]
+        self.on_change()
 
     def state(self, online: bool, **live) -> SpeakerState:
         """The state message; `live` carries queue_len, playing, volume and relay_on."""

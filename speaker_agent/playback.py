@@ -49,6 +49,7 @@ class Playback:
         self._interrupt_reason: tuple[str, str] | None = None  # (event, detail)
         self._next_try: dict[str, float] = {}
         self._attempts: dict[str, int] = {}
+        self._verified: dict[str, str] = {}  # item id -> sha256 checked shortly before its start
         self._lock = threading.Lock()
 
     @property
@@ -65,6 +66,10 @@ class Playback:
     def _finish(self, item: Item, state: str, event: str, detail: str | None = None) -> None:
         """Move an item to a state with its ack, and push the ack out."""
         log.info("%s %s%s", event, item.id, f": {detail}" if detail else "")
+        if state not in ("received", "downloaded", "playing"):
+            self._next_try.pop(item.id, None)
+            self._attempts.pop(item.id, None)
+            self._verified.pop(item.id, None)
         if event in ("failed", "expired"):
             self.health.error(f"{item.id} {event}: {detail}")
         self.store.set_state(item.id, state, time.time(), detail, self.ack(item.id, event, detail))
@@ -191,20 +196,33 @@ class Playback:
             return MAX_WAIT_S
         if upcoming is not None and upcoming - warm <= now:
             self.relay.power_on()
+        for item in self.store.items(("downloaded",)):
+            if item.command.play_at.timestamp() - now <= max(warm, 2.0):
+                self._verify(item)
         self.relay.tick(upcoming)
         if upcoming is None:
             # Idle: new commands wake us; only the relay's idle timer needs polling.
             return MAX_WAIT_S if self.relay.is_on else IDLE_WAIT_S
         return min(max(0.0, upcoming - warm - now) or max(0.0, upcoming - now), MAX_WAIT_S)
 
-    def _start(self, item: Item) -> None:
+    def _verify(self, item: Item) -> bool:
+        """Check the cached audio's hash ahead of time, so the start itself stays fast."""
         sha = item.command.media.sha256
+        if self._verified.get(item.id) == sha:
+            return True
         if not self.cache.has(sha):
             log.warning("audio for %s is missing or corrupt in the cache; fetching again", item.id)
             self.store.set_state(item.id, "received", time.time(), "audio lost from cache")
             self.wake_fetch.set()
+            return False
+        self._verified[item.id] = sha
+        return True
+
+    def _start(self, item: Item) -> None:
+        if not self._verify(item):
             return
-        self.cache.touch(sha)
+        self._verified.pop(item.id, None)  # a re-queued item is checked again next time
+        self.cache.touch(item.command.media.sha256)
         volume = level_for(item.command.priority, self.base_volume, self.cfg.volume)
         try:
             self.mixer.set(volume)
@@ -215,11 +233,18 @@ class Playback:
             self.current = item
             self._interrupt_reason = None
         self.relay.busy()
-        self._finish(item, "playing", "playing", f"volume {volume}")
-        threading.Thread(target=self._run, args=(item, volume), name=f"play-{item.id}",
+        # Start first, then record `playing`: the fsync of the ack must not delay the
+        # start (hamlets should start together). The playback thread waits for the
+        # record before writing how it ended, so acks stay in order.
+        recorded = threading.Event()
+        threading.Thread(target=self._run, args=(item, volume, recorded), name=f"play-{item.id}",
                          daemon=True).start()
+        try:
+            self._finish(item, "playing", "playing", f"volume {volume}")
+        finally:
+            recorded.set()
 
-    def _run(self, item: Item, volume: int) -> None:
+    def _run(self, item: Item, volume: int, recorded: threading.Event) -> None:
         """Playback thread: play, then record how it ended."""
         try:
             result = self.player.play(self.cache.path(item.command.media.sha256), item.id, volume)
@@ -227,6 +252,7 @@ class Playback:
             log.exception("player crashed")
             result = None
             reason = f"player error: {exc}"
+        recorded.wait()
         with self._lock:
             interrupt = self._interrupt_reason
             self.current = None

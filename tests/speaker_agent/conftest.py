@@ -67,3 +67,4 @@ def agents(tmp_path, broker, controller):
     yield start
     for agent in started:
         agent.stop()
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import pytest
@@ -34,10 +35,12 @@ def test_check_fails_on_wrong_password_and_unreachable_broker(broker, agents):
     assert out.returncode == 1
     assert "FAIL  broker" in out.stdout and "refused user 'ap-1'" in out.stdout
     agent.config_path.write_text(text)
-    broker.stop()
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    agent.config_path.write_text(text.replace(f"port = {broker.port}", f"port = {free}"))
     out = run_check(agent)
     assert out.returncode == 1 and "cannot reach broker" in out.stdout
-    broker.restart()
 
 
 def test_bad_config_exits_with_the_key_named(tmp_path):

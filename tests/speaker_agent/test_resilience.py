@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.support.agent_proc import wait_until
+from tests.support.agent_proc import broker_down, wait_until
 
 pytestmark = pytest.mark.process
 
@@ -43,9 +43,8 @@ def test_broker_restart_mid_queue_loses_and_doubles_nothing(broker, agents, cont
     m = media.add("short.mp3", mp3s["short"], 1500)
     cmds = [controller.send(controller.command("ap-1", media=m, play_in=2 + 2.5 * i)) for i in range(4)]
     controller.wait_ack(cmds[0].id, "playing")
-    broker.stop()
-    time.sleep(3)
-    broker.restart()
+    with broker_down(broker):
+        time.sleep(3)
     # more commands after the restart, queued behind the first ones
     cmds += [controller.send(controller.command("ap-1", media=m, play_in=1 + i)) for i in range(2)]
     for cmd in cmds:
@@ -64,13 +63,12 @@ def test_pre_delivery_plays_at_play_at_with_broker_down_and_acks_arrive_later(
     m = media.add("short.mp3", mp3s["short"], 1500)
     cmd = controller.send(controller.command("ap-1", media=m, play_in=8))
     controller.wait_ack(cmd.id, "downloaded")
-    broker.stop()
-    # the agent plays on its own clock while the broker is gone
-    plays = wait_until(lambda: [p for p in agent.plays(cmd.id) if p["outcome"] == "completed"],
-                       timeout=60, what="playback while the broker is down")
-    assert plays[0]["started_at"] >= cmd.play_at.timestamp()
-    assert "played" not in controller.events(cmd.id)
-    broker.restart()
+    with broker_down(broker):
+        # the agent plays on its own clock while the broker is gone
+        plays = wait_until(lambda: [p for p in agent.plays(cmd.id) if p["outcome"] == "completed"],
+                           timeout=60, what="playback while the broker is down")
+        assert plays[0]["started_at"] >= cmd.play_at.timestamp()
+        assert "played" not in controller.events(cmd.id)
     controller.wait_ack(cmd.id, "played", timeout=90)
     assert controller.events(cmd.id) == ["received", "downloaded", "playing", "played"]
 
@@ -159,3 +157,20 @@ def test_relay_active_low_drives_the_pin_low_for_on(agents, controller, media, m
                          what="relay off")
     assert [h["pin_high"] for h in history] == [True, False, True]
     assert [h["on"] for h in history] == [False, True, False]
+
+
+def test_offline_acks_survive_an_agent_restart_before_the_broker_returns(
+        broker, agents, controller, media, mp3s):
+    agent = agents("ap-1")
+    m = media.add("short.mp3", mp3s["short"], 1500)
+    cmd = controller.send(controller.command("ap-1", media=m, play_in=5))
+    controller.wait_ack(cmd.id, "downloaded")
+    with broker_down(broker):
+        wait_until(lambda: [p for p in agent.plays(cmd.id) if p["outcome"] == "completed"], timeout=60,
+                   what="playback while the broker is down")
+        agent.kill()  # the acks for playing/played exist only in the agent's outbox now
+        agent.start()
+    controller.wait_ack(cmd.id, "played", timeout=90)
+    time.sleep(1)
+    assert controller.events(cmd.id) == ["received", "downloaded", "playing", "played"]
+    assert len(agent.plays(cmd.id)) == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 AGENT_BIN = Path(sys.executable).parent / "speaker-agent"
@@ -120,3 +122,25 @@ def wait_until(predicate, timeout: float = 60.0, what: str = "condition", interv
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def broker_down(broker):
+    """Stop the broker and keep its port, so a parallel test session cannot take it meanwhile.
+
+    TestBroker.restart() moves to the next free port if its own is taken, and other
+    sessions on this machine start their brokers from the same base port: without the
+    placeholder, agents would come back to a stranger's broker ("Not authorized").
+    """
+    port = broker.port
+    broker.stop()
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", port))
+    holder.listen(1)
+    try:
+        yield
+    finally:
+        holder.close()
+        broker.restart()
+        assert broker.port == port, "broker came back on another port"
