@@ -8,16 +8,24 @@ with the command id attached when it could be read, so the agent can acknowledge
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from protocol.codec import (  # noqa: F401 - re-exported: part of this module's API
+    MAX_PAYLOAD_BYTES,
+    SCHEMA_VERSION,
+    _Reader,
+    dump_json,
+    format_time,
+    load_json,
+    parse_time,
+    utc_now,
+)
 from protocol.errors import ProtocolError
 from protocol.topics import check_speaker_id
 
-SCHEMA_VERSION = 1
 COMMAND_TYPES = ("play", "stop", "volume", "ping")
 PRIORITIES = ("normal", "priority", "emergency")
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -38,94 +46,7 @@ ACK_EVENTS = (
 FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped")
 COMMAND_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT = 500
-
-
-def format_time(at: datetime) -> str:
-    """RFC 3339 UTC with milliseconds and a trailing Z, the only time format on the wire."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime on the wire")
-    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(value: Any, name: str = "time", command_id: str | None = None) -> datetime:
-    """Parse a wire timestamp into an aware UTC datetime; ProtocolError names the field."""
-    if not isinstance(value, str) or not value.endswith("Z"):
-        raise ProtocolError(f"field '{name}' must be an RFC 3339 UTC time ending in Z", command_id)
-    try:
-        return datetime.fromisoformat(value).astimezone(UTC)
-    except ValueError:
-        raise ProtocolError(f"field '{name}' is not a valid time: {value[:40]!r}", command_id) from None
-
-
-def load_json(raw: bytes | str) -> dict:
-    """Decode a payload into a JSON object, raising ProtocolError on anything else."""
-    if isinstance(raw, bytes | bytearray):
-        if len(raw) > MAX_PAYLOAD_BYTES:
-            raise ProtocolError(f"payload of {len(raw)} bytes is over {MAX_PAYLOAD_BYTES}")
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("payload is not UTF-8") from None
-    try:
-        obj = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        raise ProtocolError("payload is not JSON") from None
-    if not isinstance(obj, dict):
-        raise ProtocolError("payload is not a JSON object")
-    return obj
-
-
-def dump_json(obj: dict) -> bytes:
-    """Encode a payload as compact UTF-8 JSON."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class _Reader:
-    """Reads typed fields from a decoded object, naming the field in every error."""
-
-    def __init__(self, obj: dict, command_id: str | None = None):
-        self.obj = obj
-        self.command_id = command_id
-
-    def get(self, name: str, kind: type | tuple, required: bool = True, default: Any = None):
-        """Return field `name` checked against `kind`; missing optional fields give `default`."""
-        if name not in self.obj or self.obj[name] is None:
-            if required:
-                raise ProtocolError(f"missing field '{name}'", self.command_id)
-            return default
-        value = self.obj[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        # bool is an int in Python; the wire does not agree.
-        if isinstance(value, bool) and bool not in kinds:
-            raise ProtocolError(f"field '{name}' has the wrong type", self.command_id)
-        if not isinstance(value, kinds):
-            names = "/".join(k.__name__ for k in kinds)
-            raise ProtocolError(f"field '{name}' must be {names}", self.command_id)
-        return value
-
-    def choice(self, name: str, options: tuple[str, ...], required: bool = True, default=None):
-        """Return a string field that must be one of `options`."""
-        value = self.get(name, str, required, default)
-        if value is not None and value not in options:
-            raise ProtocolError(
-                f"field '{name}' is {value[:40]!r}, expected one of {', '.join(options)}",
-                self.command_id,
-            )
-        return value
-
-    def time(self, name: str, required: bool = True) -> datetime | None:
-        """Return a timestamp field as an aware datetime."""
-        value = self.get(name, str, required)
-        return None if value is None else parse_time(value, name, self.command_id)
-
-    def version(self) -> int:
-        """Check the schema version."""
-        v = self.get("v", int)
-        if v != SCHEMA_VERSION:
-            raise ProtocolError(f"unsupported schema version {v}", self.command_id)
-        return v
 
 
 @dataclass(frozen=True)
@@ -234,9 +155,9 @@ class Command:
             raise ProtocolError(str(exc), cid) from None
         priority = r.choice("priority", PRIORITIES, required=False, default="normal")
         play_at = r.time("play_at", required=ctype == "play")
-        media = Media.from_payload(obj["media"], cid) if ctype == "play" or "media" in obj else None
-        if ctype == "play" and media is None:
+        if ctype == "play" and obj.get("media") is None:
             raise ProtocolError("missing field 'media'", cid)
+        media = Media.from_payload(obj["media"], cid) if obj.get("media") is not None else None
         volume = r.get("volume", int, required=ctype == "volume")
         if volume is not None and not 0 <= volume <= 100:
             raise ProtocolError("field 'volume' must be between 0 and 100", cid)
@@ -414,7 +335,3 @@ class ControllerState:
         r.version()
         return cls(online=r.get("online", bool), at=r.time("at"))
 
-
-def utc_now() -> datetime:
-    """The current instant in UTC (one place, so tests can see what 'now' means on the wire)."""
-    return datetime.now(UTC)
