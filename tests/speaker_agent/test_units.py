@@ -118,3 +118,36 @@ def test_backoff_grows_with_jitter_and_is_capped():
         full = min(30, 2 ** attempt)
         assert full / 2 <= d <= full
     assert len({round(backoff_delay(5), 6) for _ in range(20)}) > 1
+
+
+def test_alsa_player_runs_the_configured_command(tmp_path):
+    from speaker_agent.player import AlsaPlayer
+
+    audio = tmp_path / "a.mp3"
+    audio.write_bytes(b"x")
+    copy = tmp_path / "copy"
+    assert AlsaPlayer(("cp", "{file}", str(copy))).play(audio, "c1", 80).outcome == "completed"
+    assert copy.read_bytes() == b"x"
+    failed = AlsaPlayer(("cat", "{file}", "/nonexistent")).play(audio, "c2", 80)
+    assert failed.outcome == "failed" and "exited with 1" in failed.reason
+
+
+def test_file_sink_is_paced_and_interruptible(tmp_path):
+    import subprocess
+    import threading
+
+    from speaker_agent.player import FileSinkPlayer
+
+    mp3 = tmp_path / "t.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=10", "-ac", "1", "-y", str(mp3)], check=True)
+    player = FileSinkPlayer(tmp_path / "sink")
+    threading.Timer(1.0, player.interrupt).start()
+    result = player.play(mp3, "c1", 50)
+    assert result.outcome == "interrupted"
+    plays = __import__("json").loads((tmp_path / "sink" / "c1.json").read_text())["plays"]
+    assert plays[0]["outcome"] == "interrupted" and plays[0]["volume"] == 50
+    # real-time pacing: interrupted after ~1 s of a 10 s tone, so well short of the end
+    assert plays[0]["ended_at"] - plays[0]["started_at"] < 9
+    assert (tmp_path / "sink" / "c1.wav").exists()
+    assert not player.interrupt()  # nothing playing now
