@@ -21,6 +21,10 @@ MO = PO.with_suffix(".mo")
 # New msgids get their Vietnamese here; once written into the .po (which is then the
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
+    "Priority level": "Mức ưu tiên",
+    "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
+    "Active schedules": "Lịch phát đang hoạt động",
+    "No active schedule.": "Chưa có lịch phát nào.",
 }
 
 

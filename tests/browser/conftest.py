@@ -9,11 +9,13 @@ from tests.support.processes import BIN, Api, Proc, cli, free_port, wait_for
 
 CHROMIUM = "/usr/lib/chromium/chromium"  # /usr/bin/chromium is a wrapper script
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--lang=vi-VN"]  # date inputs follow the browser's UI language (dd/mm/yyyy)
 PASSWORD = "mat-khau-thu-nghiem"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-SPEAKERS = {"spk-my-an": ("Ấp Mỹ An", 10.402, 105.421), "spk-my-phu": ("Ấp Mỹ Phú", 10.385, 105.447)}
+SPEAKERS = {"spk-my-an": ("Ấp Mỹ An", 10.402, 105.421, "Loa chợ Mỹ An"),
+            "spk-my-phu": ("Ấp Mỹ Phú", 10.385, 105.447, "Loa trường Mỹ Phú")}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +27,7 @@ def system(tmp_path_factory):
     data = tmp / "data"
     env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": test_db_url(tmp),
            "COMMUNE_RADIO_BROKER_PORT": str(free_port())}
-    for sid, (hamlet, _lat, _lon) in SPEAKERS.items():
+    for sid, (hamlet, _lat, _lon, _name) in SPEAKERS.items():
         cli(data, "speaker", "add", sid, "--hamlet", hamlet, "--out", str(tmp / f"{sid}.toml"),
             "--player", "file", "--agent-data", str(tmp / "agents" / sid),
             "--sink-dir", str(tmp / "sink" / sid), env=env)
@@ -51,9 +53,9 @@ def _place_speakers(url: str) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as c:
-        for sid, (_h, lat, lon) in SPEAKERS.items():
+        for sid, (_h, lat, lon, name) in SPEAKERS.items():
             c.execute(sa.text("UPDATE speakers SET latitude=:a, longitude=:o, name=:n WHERE id=:i"),
-                      {"a": lat, "o": lon, "n": "Loa " + sid[4:].replace("-", " ").title(), "i": sid})
+                      {"a": lat, "o": lon, "n": name, "i": sid})
     engine.dispose()
 
 

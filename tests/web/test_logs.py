@@ -104,7 +104,7 @@ def test_period_report_counts_success_per_hamlet_and_lists_problems(login, histo
 def test_home_keeps_the_legacy_markup(login, history):
     html = login("viewer").get("/").get_data(as_text=True)
     assert '<table id="speakers">' in html and f'data-broadcast="{history[0]}"' in html
-    assert 'class="state" data-state="played">played<' in html
+    assert 'class="state code" data-state="played">played<' in html
 
 
 def test_broadcast_count(seeded, history):

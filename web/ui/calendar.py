@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
+from flask_babel import get_locale
 
 from controller.services import registry
 from controller.services.errors import ServiceError
@@ -52,7 +53,7 @@ def calendar():
     """Seven days from `start` (default: this Monday), grouped by day."""
     from schedules import agenda, store
     from schedules.plan import SchedulePlan
-    from schedules.summary import summarize_vi
+    from schedules.summary import summarize_en, summarize_vi
 
     zone = tz()
     start = _start()
@@ -60,7 +61,7 @@ def calendar():
     end = datetime.combine(start + timedelta(days=DAYS), time(0), tzinfo=zone).astimezone(UTC)
     with ctl().db.session() as s:
         items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone)
-        targets, durations, summaries = {}, {}, {}
+        targets, durations, summaries, titles = {}, {}, {}, {}
         for sch in store.list_schedules(s):
             plan = SchedulePlan.from_dict(sch.plan)
             try:
@@ -69,13 +70,16 @@ def calendar():
                 targets[sch.id] = frozenset()
             dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0
             durations[sch.id] = plan.airtime_s(dur)
-            summaries[sch.id] = summarize_vi(plan.recurrence)
+            if sch.status == "active":
+                english = str(get_locale()) == "en"
+                summaries[sch.id] = (summarize_en if english else summarize_vi)(plan.recurrence)
+                titles[sch.id] = sch.announcement.title
     clash = _overlapping(items, targets, durations)
     days = {start + timedelta(days=i): [] for i in range(DAYS)}
     for it in items:
         day = date.fromisoformat(it["due_local"][:10])
         it["conflict"] = it["key"] in clash
         days.setdefault(day, []).append(it)
-    return render_template("calendar.html", days=days, start=start, summaries=summaries,
+    return render_template("calendar.html", days=days, start=start, summaries=summaries, titles=titles,
                            prev=start - timedelta(days=DAYS), next=start + timedelta(days=DAYS),
                            today=datetime.now(zone).date())

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from flask import jsonify, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from audio.errors import AudioError
 from controller import speech
@@ -32,6 +33,7 @@ from web.ui.common import (
 
 # Used when no audio preview was made yet: a brisk Vietnamese announcer reads ~14 characters/s.
 CHARS_PER_SECOND = 14
+MAX_SHOWN = 5
 
 
 def _page(form: compose_form.ComposeForm | None = None, status: int = 200):
@@ -172,7 +174,9 @@ def preview_schedule():
             with ctl().db.session() as s:
                 ids = frozenset(x.id for x in registry.resolve_targets(s, form.targets))
                 found = conflicts_for(s, ctl(), plan, ids, draft, now)
-            conflicts = [c["message"] if english else c["message_vi"] for c in found]
+            conflicts = [c["message"] if english else c["message_vi"] for c in found[:MAX_SHOWN]]
+            if len(found) > MAX_SHOWN:
+                conflicts.append(_("and %(n)s more overlaps", n=len(found) - MAX_SHOWN))
         except ServiceError:
             conflicts = []
     return jsonify(summary=summary, errors={}, conflicts=conflicts)
