@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -44,12 +45,15 @@ class MqttBus:
 
     def __init__(self, address: BrokerAddress, topics: Topics,
                  on_message: Callable[[str, str, bytes], None],
-                 client_id: str = "commune-radio-controller"):
+                 client_id: str | None = None):
         self.address = address
         self.topics = topics
         self._on_message_cb = on_message
         self.connected = threading.Event()
         self.on_puback: Callable[[int, int, str], None] | None = None
+        # The persistent session is keyed by client id: one stable id per commune (topic
+        # prefix), so two communes' controllers on a shared broker don't take over each other.
+        client_id = client_id or "controller-" + re.sub(r"[^A-Za-z0-9_-]", "-", topics.prefix)[:60]
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         c.username_pw_set(address.username, address.password)
         if address.tls:
