@@ -20,8 +20,15 @@ def append(s: Session, delivery: Delivery, event: str, source: str,
            at: datetime | None = None, detail: str | None = None) -> DeliveryEvent:
     """Record one event and move the cached state forward (never backward from a final state)."""
     at = at or utcnow()
-    ev = DeliveryEvent(delivery=delivery, event=event, source=source, at=at,
-                       detail=detail[:500] if detail else None)
+    detail = detail[:500] if detail else None
+    if delivery.id is not None and "events" not in delivery.__dict__:
+        # By id, not through the relationship: assigning `delivery=` appends to the
+        # delivery's `events` collection, which lazy-loads every earlier event first —
+        # one SELECT per ack, the ingestor's main cost in the fan-out profile.
+        ev = DeliveryEvent(delivery_id=delivery.id, event=event, source=source, at=at,
+                           detail=detail)
+    else:  # not flushed yet (no earlier events), or events already loaded: keep them in step
+        ev = DeliveryEvent(delivery=delivery, event=event, source=source, at=at, detail=detail)
     s.add(ev)
     if source == "agent":
         delivery.agent_seen = True
