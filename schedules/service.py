@@ -121,12 +121,15 @@ class ScheduleRunner:
         return result
 
     def arm(self, now: datetime) -> int:
-        """One date job per planned occurrence inside the horizon; stale jobs removed; returns count."""
+        """One date job per planned occurrence due soon; stale jobs removed; returns how many."""
         if self._sched is None:
             return 0
         lead_s = self.ctx.settings.lead_time_s
+        # Only timers due before the refresh after next: a per-minute cron would otherwise hold
+        # thousands of jobs; later ones are armed by later refreshes (one may fail and retry).
+        window = timedelta(seconds=lead_s + 2 * self.refresh_s)
         with self.ctx.db.session() as s:
-            rows = [(o.id, o.due_at) for o in store.planned(s, due_after=now, due_before=now + self.horizon)]
+            rows = [(o.id, o.due_at) for o in store.planned(s, due_after=now, due_before=now + window)]
         wanted = {f"{_JOB_PREFIX}{occ_id}" for occ_id, _ in rows}
         for job in self._sched.get_jobs():
             if job.id.startswith(_JOB_PREFIX) and job.id not in wanted:
