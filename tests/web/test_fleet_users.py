@@ -15,9 +15,11 @@ def post_from(client, page_url: str, action: str, **fields):
 
 
 def test_fleet_json_has_presence_and_schematic_positions(login, seeded):
+    from controller.models import Speaker
+
     with seeded.db.session() as s:
-        s.execute(sa.text("update speakers set online=1, state='{\"volume\": 70, \"playing\": \"abc\"}' "
-                          "where id='spk-a'"))
+        s.execute(sa.update(Speaker).where(Speaker.id == "spk-a")
+                  .values(online=True, state={"volume": 70, "playing": "abc"}))
     data = login("viewer").get("/fleet.json").get_json()
     by_id = {x["id"]: x for x in data["speakers"]}
     assert by_id["spk-a"]["online"] and by_id["spk-a"]["volume"] == 70 and by_id["spk-a"]["playing"] == "abc"
