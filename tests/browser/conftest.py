@@ -60,14 +60,20 @@ def _place_speakers(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless."""
+def playwright():
+    """One Playwright driver per session (the sync API allows only one at a time)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's Chromium, headless."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield b
+    b.close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from controller.services import delivery_log, registry
@@ -58,5 +58,5 @@ def log_csv():
             yield from (line.encode("utf-8") for line in
                         delivery_log.csv_text(delivery_log.iter_rows(s, f, zone), zone))
 
-    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+    return Response(generate(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="nhat-ky-phat.csv"'})
