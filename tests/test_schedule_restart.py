@@ -18,7 +18,7 @@ from controller.config import load
 from controller.runtime import Controller
 from controller.services import announcements, registry, users
 from protocol.messages import parse_time
-from tests.support.controller import test_db_url
+from tests.support.controller import test_db_url as db_url_for
 from tests.support.processes import BIN, Api, Proc, free_port, wait_for
 
 pytestmark = pytest.mark.process
@@ -35,7 +35,7 @@ class System:
         self.broker = broker
         data = tmp / "data"
         url = (f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}")
-        settings = {"database_url": test_db_url(tmp), "tts_engines": "espeak", "broker_url": url,
+        settings = {"database_url": db_url_for(tmp), "tts_engines": "espeak", "broker_url": url,
                     "lead_time_s": lead_s, "validity_s": validity_s}
         self.env = {f"COMMUNE_RADIO_{k.upper()}": str(v) for k, v in settings.items()}
         ctl = Controller(load(data, **settings))
