@@ -245,3 +245,31 @@ def test_started_runner_arms_timers_and_fires_inside_the_lead(controller, fleet,
         assert all(j.misfire_grace_time is None for j in jobs)
     finally:
         runner.stop()
+
+
+def test_timers_cover_only_the_next_refreshes_and_follow_cancellation(controller, fleet,
+                                                                      announcement, editor):
+    tz = __import__("zoneinfo").ZoneInfo(controller.settings.timezone)
+    now = datetime.now(UTC)
+
+    def once(minutes):
+        at = (now + timedelta(minutes=minutes)).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        return schedule(controller, editor, announcement, now, kind="once", at=at)
+
+    soon, later = once(15), once(60)  # lead 10 + 2 refreshes of 5 min: due within 20 min
+    runner = ScheduleRunner(controller, refresh_s=300)
+    controller.scheduler = runner
+    runner.start()
+    try:
+        def armed():
+            return {j.id for j in runner._sched.get_jobs() if j.id.startswith("occ-")}
+
+        (occ_soon,) = occurrences(controller, soon)
+        assert occurrences(controller, later)[0].state == "planned"  # a row, but no timer yet
+        assert armed() == {f"occ-{occ_soon.id}"}
+        manage.set_status(controller, soon, "cancel", editor, datetime.now(UTC))
+        assert armed() == set()
+        assert occurrences(controller, soon)[0].state == "cancelled"
+    finally:
+        runner.stop()
+        controller.scheduler = None
