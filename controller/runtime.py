@@ -119,6 +119,7 @@ class Controller:
         from controller.ingest import Ingestor
         from controller.mqtt_bus import MqttBus
 
+        self._hold_lock()
         if web_port:
             self.web_port = web_port
         if not self.settings.broker_url:
@@ -146,6 +147,18 @@ class Controller:
         self.scheduler = ScheduleRunner(self)
         self.scheduler.start()
 
+    def _hold_lock(self) -> None:
+        """Refuse to run two controllers on one data directory (two schedulers, two brokers)."""
+        import fcntl
+
+        self._lock_file = open(self.data / "controller.lock", "w")  # noqa: SIM115 - held for life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise RuntimeError(f"another controller is already running with data directory "
+                               f"{self.data}; stop it first") from None
+
     def kick(self) -> None:
         """Tell the dispatcher there is new work."""
         if self.dispatcher is not None:
@@ -160,3 +173,7 @@ class Controller:
                 except Exception:
                     log.exception("stopping %s failed", type(part).__name__)
         self.db.dispose()
+        lock = getattr(self, "_lock_file", None)
+        if lock is not None:
+            lock.close()  # releases the flock
+            self._lock_file = None
