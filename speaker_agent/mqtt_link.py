@@ -19,6 +19,7 @@ import random
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -192,25 +193,30 @@ class MqttLink:
                         break
                     if self.connected.is_set():
                         attempt = 0
-            self.connected.clear()
             if stop.is_set():
-                break
+                break  # still connected, maybe: close() flushes the outbox and says goodbye
+            self.connected.clear()
             delay = backoff_delay(attempt)
             attempt += 1
             log.info("reconnecting in %.1f s", delay)
             stop.wait(delay)
 
-    def close(self) -> None:
-        """Say goodbye: retained offline state, then a clean disconnect (no last will).
+    def close(self, timeout: float = 3.0) -> None:
+        """Flush the ack outbox, publish the retained offline state, then disconnect cleanly.
 
-        Call after `run()` returned: the network loop is driven here by hand.
+        Call after `run()` returned: the network loop is driven here by hand. A clean
+        DISCONNECT means the broker does not fire the last will; we said offline ourselves.
         """
         if not self.connected.is_set():
             return
+        self.pump()
         info = self.client.publish(self.topics.state(self.cfg.speaker_id), self.state_payload(False),
                                    qos=1, retain=True)
-        for _ in range(20):
-            if info.is_published():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.connected.is_set():
+            with self._mid_lock:
+                pending = bool(self._inflight)
+            if info.is_published() and not pending:
                 break
             self.client.loop(timeout=0.1)
         self.client.disconnect()

@@ -8,6 +8,7 @@ catches, logs and backs off: a bad item never stops the next one.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from protocol.messages import PRIORITY_RANK
 from speaker_agent.cache import AudioCache, CacheFull
 from speaker_agent.fetch import FetchError, fetch_into_cache
 from speaker_agent.mqtt_link import backoff_delay
-from speaker_agent.player import Player
+from speaker_agent.player import Player, PlayResult
 from speaker_agent.relay import Relay
 from speaker_agent.store import Item, Store
 from speaker_agent.volume import Mixer, level_for
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 EMERGENCY = PRIORITY_RANK["emergency"]
 MAX_WAIT_S = 0.5
 IDLE_WAIT_S = 30.0
+STOP_SIGNALS = (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP)
 
 
 class Playback:
@@ -51,6 +53,7 @@ class Playback:
         self._attempts: dict[str, int] = {}
         self._verified: dict[str, str] = {}  # item id -> sha256 checked shortly before its start
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     @property
     def base_volume(self) -> int:
@@ -153,6 +156,7 @@ class Playback:
 
     def play_loop(self, stop: threading.Event) -> None:
         """Expire, preempt and start items at their play_at (thread body)."""
+        self._stop = stop
         while not stop.is_set():
             self.wake_play.clear()
             try:
@@ -165,6 +169,10 @@ class Playback:
             if self.current is not None:
                 self._interrupt_reason = ("preempted", "agent shutting down")
         self.player.interrupt()
+        # let the playback thread record how it ended before the store is closed
+        deadline = time.monotonic() + 5
+        while self.current is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _expire(self, now: float) -> None:
         for item in self.store.items(("received", "downloaded")):
@@ -253,6 +261,12 @@ class Playback:
             result = None
             reason = f"player error: {exc}"
         recorded.wait()
+        if (result is not None and result.returncode in STOP_SIGNALS and self._interrupt_reason is None
+                and self._stop.wait(1.0)):
+            # systemd (KillMode=control-group) and Ctrl-C signal the player together with
+            # the agent; that is a shutdown, not a broken file.
+            result = PlayResult("interrupted")
+            self._interrupt_reason = ("preempted", "agent shutting down")
         with self._lock:
             interrupt = self._interrupt_reason
             self.current = None

@@ -23,6 +23,7 @@ class PlayResult:
 
     outcome: str
     reason: str | None = None
+    returncode: int | None = None
 
 
 class Player:
@@ -56,7 +57,8 @@ class Player:
             return PlayResult("interrupted")
         if proc.returncode != 0:
             tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            return PlayResult("failed", f"{self.name} exited with {proc.returncode}: {tail[0][:200]}")
+            return PlayResult("failed", f"{self.name} exited with {proc.returncode}: {tail[0][:200]}",
+                              proc.returncode)
         return PlayResult("completed")
 
     def interrupt(self) -> bool:

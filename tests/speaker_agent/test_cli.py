@@ -60,3 +60,16 @@ def test_killed_agent_shows_offline_then_online_again_and_never_logs_its_secret(
     controller.wait_state("ap-1", lambda s: not s.online)  # clean shutdown says goodbye
     assert broker.passwords["ap-1"] not in agent.log_text()
     assert "speaker agent ap-1 stopped" in agent.log_text()
+
+
+def test_sigterm_during_playback_requeues_and_replays_after_restart(agents, controller, media, mp3s):
+    agent = agents("ap-1")
+    cmd = controller.send(controller.command("ap-1", media=media.add("long.mp3", mp3s["long"], 8000)))
+    controller.wait_ack(cmd.id, "playing")
+    agent.stop()
+    ack = controller.wait_ack(cmd.id, "preempted")
+    assert "shutting down" in ack.detail
+    assert "Traceback" not in agent.log_text()
+    agent.start()
+    controller.wait_for(lambda: controller.events(cmd.id).count("played") == 1, what="played after restart")
+    assert [p["outcome"] for p in agent.plays(cmd.id)] == ["interrupted", "completed"]
