@@ -8,7 +8,7 @@ import threading
 
 import sqlalchemy as sa
 
-from controller.models import Delivery, Speaker, utcnow
+from controller.models import Delivery, DeliveryEvent, Speaker, utcnow
 from controller.services import audit, deliveries
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, SpeakerState
@@ -86,12 +86,25 @@ class Ingestor:
             # One SELECT per batch and writes only at commit: a query per ack used to
             # autoflush, holding SQLite's write lock for the whole batch and starving the
             # dispatcher (bench/fanout.py, docs/benchmarks.md "Fan-out").
+            seen = self._seen_agent_events(s, deliveries_by_cmd.values())
             with s.no_autoflush:
                 for speaker_id, kind, msg in decoded:
                     if kind == "ack":
-                        self._ack(s, speaker_id, msg, deliveries_by_cmd)
+                        self._ack(s, speaker_id, msg, deliveries_by_cmd, seen)
                     else:
                         self._state(s, speaker_id, msg)
+
+    @staticmethod
+    def _seen_agent_events(s, found) -> set:
+        """(delivery id, event, at) of agent events already recorded for these deliveries."""
+        ids = sorted(d.id for d in found)
+        seen: set = set()
+        ev = DeliveryEvent
+        for i in range(0, len(ids), 500):
+            rows = s.execute(sa.select(ev.delivery_id, ev.event, ev.at).where(
+                ev.delivery_id.in_(ids[i:i + 500]), ev.source == "agent"))
+            seen.update((r[0], r[1], r[2]) for r in rows)
+        return seen
 
     @staticmethod
     def _deliveries(s, command_ids: set[str]) -> dict[str, Delivery]:
@@ -102,7 +115,8 @@ class Ingestor:
             found.update((d.command_id, d) for d in rows)
         return found
 
-    def _ack(self, s, topic_speaker: str, ack: Ack, by_cmd: dict[str, Delivery]) -> None:
+    def _ack(self, s, topic_speaker: str, ack: Ack, by_cmd: dict[str, Delivery],
+             seen: set) -> None:
         # The broker's ACL lets a speaker write only its own ack topic, so the topic is
         # the authenticated identity; a payload claiming another speaker is a forgery.
         if ack.speaker_id != topic_speaker:
@@ -118,6 +132,12 @@ class Ingestor:
         if d is None or d.speaker_id != topic_speaker:
             log.info("ack %s for command %s that is not a delivery", ack.event, ack.command_id)
             return
+        key = (d.id, ack.event, ack.at)
+        if key in seen:
+            # Agents resend an unconfirmed ack byte for byte after a crash or a broker
+            # restart (at-least-once); the log keeps one copy.
+            return
+        seen.add(key)
         deliveries.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)
 
     def _state(self, s, topic_speaker: str, st: SpeakerState) -> None:
