@@ -15,6 +15,7 @@ from pathlib import Path
 
 from audio import ffmpeg_adapter as ff
 from audio.settings import PIPELINE_VERSION, MasterSettings, SpeechSettings
+from protocol.digest import sha256_file as file_sha256  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,6 @@ def upload_key(source_sha256: str, master: MasterSettings) -> str:
             "master": dataclasses.asdict(master),
         }
     )
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:

@@ -14,14 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from protocol.digest import sha256_file
 
 
 class AudioStore:

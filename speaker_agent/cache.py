@@ -8,10 +8,11 @@ broadcast that is already queued.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 from pathlib import Path
+
+from protocol.digest import sha256_file
 
 
 class CacheFull(Exception):
@@ -20,15 +21,6 @@ class CacheFull(Exception):
 
 class Corrupt(Exception):
     """A file's content does not match its SHA-256."""
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class AudioCache:
@@ -53,7 +45,7 @@ class AudioCache:
         path = self.path(sha256)
         if not path.exists():
             return False
-        if sha256_of(path) != sha256:
+        if sha256_file(path) != sha256:
             path.unlink(missing_ok=True)
             return False
         return True
@@ -100,7 +92,7 @@ class AudioCache:
     def commit(self, sha256: str) -> Path:
         """Verify a finished download and move it into place; Corrupt (and the part deleted) if wrong."""
         part = self.part_path(sha256)
-        got = sha256_of(part)
+        got = sha256_file(part)
         if got != sha256:
             part.unlink(missing_ok=True)
             raise Corrupt(f"downloaded audio has sha256 {got[:12]}…, expected {sha256[:12]}…")
