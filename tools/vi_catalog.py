@@ -22,6 +22,7 @@ MO = PO.with_suffix(".mo")
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
     "Priority level": "Mức ưu tiên",
+    "Normal health": "Bình thường",
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",

@@ -9,7 +9,7 @@
   function text(el, value) { if (el && el.textContent !== value) el.textContent = value; }
 
   function flagsHtml(cell, flags) {
-    cell.textContent = "";
+    cell.textContent = flags.length ? "" : root.dataset.healthy;
     flags.forEach(function (f) {
       var span = document.createElement("span");
       span.className = "badge flag";

@@ -73,7 +73,7 @@ def compose_submit():
             if form.emergency:
                 bid = approvals.send_emergency(s, ctl(), title=form.title, text=text, rendered=rendered,
                                                source=source, targets=form.targets, user=user)
-                target = url_for("ui.broadcast", broadcast_id=bid)
+                target = url_for("ui.broadcast", broadcast_id=bid, sent=1)
             else:
                 req = approvals.create_draft(
                     s, ctl(), title=form.title, text=text, rendered=rendered, source=source,

@@ -16,7 +16,8 @@ from web.context import ctl
 from web.ui import bp
 from web.ui.common import ALL, db_user, localtime, message
 
-MAP_W, MAP_H, MAP_PAD = 1000, 600, 40
+MAP_W, MAP_H = 1000, 600
+MAP_PAD_X, MAP_PAD_Y = 170, 50  # room for the names under the pins
 
 
 def snapshot() -> list[dict]:
@@ -33,7 +34,8 @@ def snapshot() -> list[dict]:
     return items
 
 
-def place(items: list[dict], width: float = MAP_W, height: float = MAP_H, pad: float = MAP_PAD) -> None:
+def place(items: list[dict], width: float = MAP_W, height: float = MAP_H,
+          pad_x: float = MAP_PAD_X, pad_y: float = MAP_PAD_Y) -> None:
     """Schematic x/y from latitude/longitude scaled into the box, north up (no map tiles)."""
     located = [i for i in items if i["latitude"] is not None and i["longitude"] is not None]
     for i in items:
@@ -44,10 +46,10 @@ def place(items: list[dict], width: float = MAP_W, height: float = MAP_H, pad: f
     lons = [i["longitude"] for i in located]
     span_lat = (max(lats) - min(lats)) or 1e-6
     span_lon = (max(lons) - min(lons)) or 1e-6
-    scale = min((width - 2 * pad) / span_lon, (height - 2 * pad) / span_lat)
+    scale = min((width - 2 * pad_x) / span_lon, (height - 2 * pad_y - 40) / span_lat)
     for i in located:
-        i["x"] = round(pad + (i["longitude"] - min(lons)) * scale, 1)
-        i["y"] = round(pad + (max(lats) - i["latitude"]) * scale, 1)
+        i["x"] = round(pad_x + (i["longitude"] - min(lons)) * scale, 1)
+        i["y"] = round(pad_y + (max(lats) - i["latitude"]) * scale, 1)
 
 
 @bp.get("/fleet")
