@@ -19,9 +19,9 @@ def broker(tmp_path):
 def settings(tmp_path):
     """Controller settings in a fresh data directory (offline speech: espeak-ng)."""
     from controller.config import load
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
 
-    return load(tmp_path / "data", database_url=test_db_url(tmp_path), tts_engines="espeak",
+    return load(tmp_path / "data", database_url=fresh_db_url(tmp_path), tts_engines="espeak",
                 run_scheduler=False)
 
 

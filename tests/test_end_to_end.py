@@ -16,10 +16,10 @@ TEXT = ("Ủy ban nhân dân xã Mỹ Hòa Hưng thông báo: ngày 02/12/2026, 
 @pytest.fixture
 def system(tmp_path):
     """Data dir with three registered speakers, a running controller and three agents."""
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
 
     data = tmp_path / "data"
-    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": test_db_url(tmp_path),
+    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp_path),
            "COMMUNE_RADIO_BROKER_PORT": str(free_port())}
     hamlets = {"spk-a": "Ấp Mỹ An", "spk-b": "Ấp Mỹ Hòa", "spk-c": "Ấp Mỹ Phú"}
     for sid, hamlet in hamlets.items():

@@ -18,7 +18,7 @@ from controller.config import load
 from controller.runtime import Controller
 from controller.services import announcements, registry, users
 from protocol.messages import parse_time
-from tests.support.controller import test_db_url as db_url_for
+from tests.support.controller import fresh_db_url as db_url_for
 from tests.support.processes import BIN, Api, Proc, free_port, wait_for
 
 pytestmark = pytest.mark.process

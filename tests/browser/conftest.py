@@ -21,11 +21,11 @@ SPEAKERS = {"spk-my-an": ("Ấp Mỹ An", 10.402, 105.421, "Loa chợ Mỹ An"),
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
     """Data dir with two speakers and four users; a running controller and two agents."""
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
 
     tmp = tmp_path_factory.mktemp("browser")
     data = tmp / "data"
-    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": test_db_url(tmp),
+    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp),
            "COMMUNE_RADIO_BROKER_PORT": str(free_port())}
     for sid, (hamlet, _lat, _lon, _name) in SPEAKERS.items():
         cli(data, "speaker", "add", sid, "--hamlet", hamlet, "--out", str(tmp / f"{sid}.toml"),

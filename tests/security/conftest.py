@@ -10,9 +10,9 @@ from tests.support.processes import free_port
 @pytest.fixture
 def env(tmp_path):
     """Environment for `commune-radio` subprocesses sharing the test's database and ports."""
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
 
-    return {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": test_db_url(tmp_path),
+    return {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp_path),
             "COMMUNE_RADIO_BROKER_PORT": str(free_port()), "COMMUNE_RADIO_RUN_SCHEDULER": "false"}
 
 

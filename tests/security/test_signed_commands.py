@@ -24,11 +24,11 @@ pytestmark = pytest.mark.process
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     """One running system shared by the tests of this module (they run in file order)."""
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
     from tests.support.processes import free_port
 
     tmp = tmp_path_factory.mktemp("signed")
-    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": test_db_url(tmp),
+    env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp),
            "COMMUNE_RADIO_BROKER_PORT": str(free_port())}
     sys_ = System(tmp, env).start()
     yield sys_

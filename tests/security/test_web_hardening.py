@@ -58,9 +58,9 @@ def test_cookie_secure_setting_marks_cookies_secure_on_plain_http(tmp_path):
     from controller.app import create_app
     from controller.config import load
     from controller.runtime import Controller
-    from tests.support.controller import test_db_url
+    from tests.support.controller import fresh_db_url
 
-    ctl = Controller(load(tmp_path / "d", database_url=test_db_url(tmp_path), cookie_secure="true"))
+    ctl = Controller(load(tmp_path / "d", database_url=fresh_db_url(tmp_path), cookie_secure="true"))
     try:
         app = create_app(controller=ctl)
         assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 PG_ENV = "COMMUNE_RADIO_TEST_DB"
 
 
-def test_db_url(tmp_path) -> str:
+def fresh_db_url(tmp_path) -> str:
     """SQLite in tmp_path, or the PostgreSQL named by COMMUNE_RADIO_TEST_DB, emptied first."""
     url = os.environ.get(PG_ENV)
     if not url:
