@@ -262,7 +262,7 @@ class Playback:
             reason = f"player error: {exc}"
         recorded.wait()
         if (result is not None and result.returncode in STOP_SIGNALS and self._interrupt_reason is None
-                and self._stop.wait(1.0)):
+                and self._stop.wait(5.0)):
             # systemd (KillMode=control-group) and Ctrl-C signal the player together with
             # the agent; that is a shutdown, not a broken file.
             result = PlayResult("interrupted")

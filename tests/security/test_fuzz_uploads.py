@@ -23,9 +23,10 @@ FILENAMES = st.one_of(
 CONTENT_TYPES = st.one_of(
     st.sampled_from(["audio/mpeg", "audio/wav", "application/octet-stream", "text/html",
                      "image/svg+xml", "", "multipart/form-data", "audio/mpeg; charset=x"]),
-    st.text(max_size=40),
+    # A browser can't send line breaks in a header; the test client refuses to build one.
+    st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t),
 )
-FUZZ = settings(max_examples=60, deadline=None,
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True,  # CI must not flake
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -89,7 +90,9 @@ def test_fuzzed_media_requests_never_crash(app, controller):
         registry.add_speaker(s, "spk-a", "Ấp Mỹ An")
 
     @FUZZ
-    @given(name=st.one_of(st.text(max_size=80), st.just("0" * 64)),
+    # '?' and '#' would end the path; the test client refuses a path with its own query.
+    @given(name=st.one_of(st.text(max_size=80).filter(lambda t: "?" not in t and "#" not in t),
+                          st.just("0" * 64)),
            spk=st.one_of(st.text(max_size=20), st.just("spk-a")), exp=st.text(max_size=20),
            sig=st.text(max_size=70))
     def run(name, spk, exp, sig):
