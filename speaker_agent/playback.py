@@ -261,12 +261,15 @@ class Playback:
             result = None
             reason = f"player error: {exc}"
         recorded.wait()
-        if (result is not None and result.returncode in STOP_SIGNALS and self._interrupt_reason is None
-                and self._stop.wait(5.0)):
+        if (result is not None and result.returncode in STOP_SIGNALS
+                and (self._interrupt_reason is not None or self._stop.wait(5.0))):
             # systemd (KillMode=control-group) and Ctrl-C signal the player together with
-            # the agent; that is a shutdown, not a broken file.
+            # the agent; that is a shutdown (or the interrupt we asked for, if the signal
+            # got there first), not a broken file.
             result = PlayResult("interrupted")
-            self._interrupt_reason = ("preempted", "agent shutting down")
+            with self._lock:
+                if self._interrupt_reason is None:
+                    self._interrupt_reason = ("preempted", "agent shutting down")
         with self._lock:
             interrupt = self._interrupt_reason
             self.current = None

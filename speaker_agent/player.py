@@ -8,6 +8,7 @@ the ALSA player.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -55,6 +56,11 @@ class Player:
             interrupted = self._interrupted
         if interrupted:
             return PlayResult("interrupted")
+        if proc.returncode in (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP):
+            # Killed by a stop signal (a shutdown signals the whole process group): the
+            # audio was not at fault, so this is an interruption, not a failed play.
+            return PlayResult("interrupted", f"{self.name} got signal {-proc.returncode}",
+                              proc.returncode)
         if proc.returncode != 0:
             tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             return PlayResult("failed", f"{self.name} exited with {proc.returncode}: {tail[0][:200]}",
