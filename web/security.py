@@ -4,7 +4,8 @@
   injected `<script>` or `onclick=` never runs even if escaping were missed.
 - `frame-ancestors 'none'` (and X-Frame-Options for old browsers): no clickjacking.
 - nosniff, so an uploaded file is never run as script or style.
-- Integer ids in URLs are bounded to 64 bits, so a huge number is a 404 rather than a crash.
+- Integer ids in URLs are bounded to 32 bits (the id columns are INTEGER, and PostgreSQL's
+  INTEGER is 32-bit), so a huge number is a 404 rather than a crash.
 - Cookies are HttpOnly and SameSite=Lax; they are Secure when the request came over
   HTTPS or when the `cookie_secure` setting says the site is behind an HTTPS proxy.
 """
@@ -38,9 +39,9 @@ HEADERS = {
 
 
 class BoundedInt(IntegerConverter):
-    """`<int:...>` URL parts beyond a 64-bit id are a 404, not an OverflowError in the database."""
+    """`<int:...>` URL parts beyond an INTEGER id are a 404, not an overflow in the database."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
