@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,12 +37,28 @@ def controller_for(settings):
     return Controller(settings)
 
 
+@contextmanager
+def service_session(ctl):
+    """A DB session whose service errors become clean CLI errors (the message, exit 1)."""
+    from controller.services.errors import ServiceError
+
+    try:
+        with ctl.db.session() as s:
+            yield s
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
 def main(verbose: bool) -> None:
     """commune-radio: the commune's smart loudspeaker controller."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Alembic 1.18 logs every plugin it sets up at INFO on each start; keep the
+        # "Running upgrade" lines, drop the noise.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -81,14 +98,10 @@ def user():
 def user_add(settings, name, role, password):
     """Create a user."""
     from controller.services import users
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            _, pw = users.add_user(s, name, role, password, actor="cli")
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        _, pw = users.add_user(s, name, role, password, actor="cli")
     click.echo(f"created {role} {name}")
     if not password:
         click.echo(f"password: {pw}")
@@ -100,14 +113,10 @@ def user_add(settings, name, role, password):
 def user_token(settings, name):
     """Print a new API token (last line of output)."""
     from controller.services import users
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            token = users.new_token(s, name, actor="cli")
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        token = users.new_token(s, name, actor="cli")
     click.echo(token)
 
 
@@ -117,14 +126,10 @@ def user_token(settings, name):
 def user_revoke_tokens(settings, name):
     """Revoke every API token of a user (audited)."""
     from controller.services import users
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            n = users.revoke_tokens(s, name, actor="cli")
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        n = users.revoke_tokens(s, name, actor="cli")
     click.echo(f"revoked {n} token(s) of {name}")
 
 
@@ -135,14 +140,10 @@ def user_revoke_tokens(settings, name):
 def user_role(settings, name, role):
     """Change a user's role (audited)."""
     from controller.services import users
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            users.set_role(s, name, role, actor="cli")
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        users.set_role(s, name, role, actor="cli")
     click.echo(f"{name} is now {role}")
 
 
@@ -166,15 +167,11 @@ def speaker_add(settings, speaker_id, hamlet, out, broker_host, agent_data, play
     """Register a speaker and write its agent config (with its secret, mode 0600)."""
     from controller import agent_config
     from controller.services import registry
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            registry.add_speaker(s, speaker_id, hamlet)
-            secret = registry.reset_secret(s, speaker_id)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        registry.add_speaker(s, speaker_id, hamlet)
+        secret = registry.reset_secret(s, speaker_id)
     ctl.sync_broker_auth()
     path = Path(out or settings.data_dir / "agents" / f"{speaker_id}.toml")
     addr = ctl.broker_address()
@@ -193,15 +190,11 @@ def speaker_add(settings, speaker_id, hamlet, out, broker_host, agent_data, play
 def speaker_revoke(settings, speaker_id):
     """Revoke a speaker: its broker account goes at once and a running broker drops it."""
     from controller.services import audit, registry
-    from controller.services.errors import ServiceError
 
     ctl = controller_for(settings)
-    try:
-        with ctl.db.session() as s:
-            registry.revoke_speaker(s, speaker_id)
-            audit.record(s, "speaker_revoked", actor="cli", target=speaker_id)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
+    with service_session(ctl) as s:
+        registry.revoke_speaker(s, speaker_id)
+        audit.record(s, "speaker_revoked", actor="cli", target=speaker_id)
     ctl.sync_broker_auth()  # rewrites passwd/acl and SIGHUPs the managed broker
     click.echo(f"speaker {speaker_id} revoked; its broker account is gone")
     if settings.broker_url:
