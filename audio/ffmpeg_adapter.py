@@ -141,24 +141,7 @@ def measure_loudness(src: Path) -> Loudness:
 
 def band_limit(src: Path, dst: Path, highpass_hz: int, lowpass_hz: int) -> None:
     """Keep only the band horn speakers reproduce, into a float WAV (no clipping on later gain)."""
-    _run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(src),
-            "-af",
-            f"highpass=f={highpass_hz},lowpass=f={lowpass_hz}",
-            "-c:a",
-            "pcm_f32le",
-            str(dst),
-        ],
-        DEFAULT_TIMEOUT_S,
-    )
+    _filter_to_float_wav(src, dst, f"highpass=f={highpass_hz},lowpass=f={lowpass_hz}")
 
 
 def limit_peaks(src: Path, dst: Path, gain_db: float, ceiling_db: float, sample_rate: int) -> None:
@@ -169,22 +152,14 @@ def limit_peaks(src: Path, dst: Path, gain_db: float, ceiling_db: float, sample_
         f"alimiter=limit={ceiling:.5f}:attack=3:release=60:level=false,aresample={sample_rate}"
     )
     # Float WAV so the gain before the limiter cannot clip on the way.
+    _filter_to_float_wav(src, dst, chain)
+
+
+def _filter_to_float_wav(src: Path, dst: Path, audio_filter: str) -> None:
+    """Run one ffmpeg audio filter chain from src into a 32-bit float WAV."""
     _run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(src),
-            "-af",
-            chain,
-            "-c:a",
-            "pcm_f32le",
-            str(dst),
-        ],
+        ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(src),
+         "-af", audio_filter, "-c:a", "pcm_f32le", str(dst)],
         DEFAULT_TIMEOUT_S,
     )
 
