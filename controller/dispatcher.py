@@ -23,6 +23,9 @@ from protocol.messages import Command, Media
 
 log = logging.getLogger(__name__)
 OPEN_STATES = ("queued", "sent")
+# Emergencies go out first. (Ordering the priority column itself would be alphabetical:
+# "priority" > "normal" > "emergency", i.e. emergencies last.)
+URGENCY = sa.case({"emergency": 0, "priority": 1}, value=Broadcast.priority, else_=2)
 BATCH = 500
 
 
@@ -141,7 +144,7 @@ class Dispatcher:
                        Broadcast.expires_at > now)
                 .options(selectinload(Delivery.broadcast).selectinload(Broadcast.announcement)
                          .selectinload(Announcement.audio))
-                .order_by(Broadcast.priority.desc(), Delivery.id).limit(BATCH)
+                .order_by(URGENCY, Delivery.id).limit(BATCH)
             ).all()
             self._publish_all(s, rows, resend=False)
         if rows:
