@@ -121,8 +121,6 @@ def test_each_role_gets_exactly_its_routes(app, clients):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason="web/ui/approvals.py edit/send let NotFound escape as a 500 for an "
-                          "unknown announcement id (reported to the web UI owner)", strict=False)
 def test_no_route_crashes_for_unknown_ids_or_empty_forms(app, clients):
     app.config.update(TESTING=False)  # a crash answers 500 like in production; all are listed
     client, bearer = clients["admin"]

@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from controller.models import User
 from controller.services import audit, users
+from controller.services.errors import NotFound as MissingThing
 from web.auth import SessionUser
 from web.context import ctl
 from web.i18n import LANGUAGES
@@ -151,6 +152,14 @@ def not_found(exc: NotFound):
     """Unknown page."""
     if request.path.startswith("/api/"):
         return {"error": "not_found", "message": exc.description}, 404
+    return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+
+
+@bp.app_errorhandler(MissingThing)
+def missing_thing(exc: MissingThing):
+    """A page or form about something that does not exist (a service NotFound): a 404, not a crash."""
+    if request.path.startswith("/api/"):
+        return exc.to_dict(), 404
     return render_template("error.html", code=404, message=_("This page does not exist.")), 404
 
 
