@@ -153,12 +153,19 @@ def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+# Events whose detail explains why something did not (or not yet) play. The details of
+# other events are bookkeeping ("volume 80" on playing, "resend 1" on sent), not reasons.
+REASON_EVENTS = ("failed", "expired", "rejected", "preempted", "missed", "unconfirmed",
+                 "cancelled", "stopped")
+
+
 def _details(s: Session, delivery_ids: list[int]) -> dict[int, str]:
     """The newest event detail (a reason) per delivery, for the rows on one page."""
     if not delivery_ids:
         return {}
     newest = (sa.select(sa.func.max(DeliveryEvent.id))
-              .where(DeliveryEvent.delivery_id.in_(delivery_ids), DeliveryEvent.detail.is_not(None))
+              .where(DeliveryEvent.delivery_id.in_(delivery_ids), DeliveryEvent.detail.is_not(None),
+                     DeliveryEvent.event.in_(REASON_EVENTS))
               .group_by(DeliveryEvent.delivery_id))
     rows = s.execute(sa.select(DeliveryEvent.delivery_id, DeliveryEvent.detail)
                      .where(DeliveryEvent.id.in_(newest))).all()
@@ -233,7 +240,7 @@ def matrix(s: Session, broadcast_id: int) -> Matrix:
         reason = None
         for e in d.events:
             times.setdefault(e.event, e.at)
-            if e.detail:
+            if e.detail and e.event in REASON_EVENTS:
                 reason = e.detail
         rows.append((d, times, reason))
     return Matrix(broadcast=b, columns=list(MATRIX_COLUMNS) + extra, rows=rows)
