@@ -215,6 +215,11 @@ def _update_agent_configs(settings, ctl, files) -> None:
         click.echo(f"{'updated' if ok else 'NOT updated (no public_keys line)'}: {path}")
 
 
+agent_config_option = click.option(
+    "--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+    help="agent config to update (default: DATA/agents/*.toml)")
+
+
 @keys.command("show")
 @data_option
 def keys_show(settings):
@@ -226,8 +231,7 @@ def keys_show(settings):
 
 @keys.command("rotate")
 @data_option
-@click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
-              help="agent config to update (default: DATA/agents/*.toml)")
+@agent_config_option
 def keys_rotate(settings, files):
     """Stage a new signing key and give agents both keys; `keys retire` then switches to it."""
     from controller.services import audit
@@ -245,8 +249,7 @@ def keys_rotate(settings, files):
 
 @keys.command("retire")
 @data_option
-@click.option("--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
-              help="agent config to update (default: DATA/agents/*.toml)")
+@agent_config_option
 def keys_retire(settings, files):
     """Sign with the staged key from now on and forget the old one (agents then refuse it)."""
     from controller.services import audit
