@@ -120,6 +120,6 @@ def _write_broadcasts(s, occ: Occurrence, plan: SchedulePlan, now: datetime, lea
     for i, (play_at, ttl_s) in enumerate(_plays(plan, occ.due_at, now, duration_s)):
         b = broadcasts.create(s, announcement=ann, speakers=speakers, priority=plan.priority,
                               user=user, play_at=play_at, ttl_s=ttl_s, lead_s=lead_s,
-                              occurrence_key=repeat_key(occ.occurrence_key, i))
+                              occurrence_key=repeat_key(occ.occurrence_key, i), now=now)
         ids.append(b.id)
     return ids

@@ -22,8 +22,12 @@ def new_command_id() -> str:
 def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], priority: str,
            user: User | None, play_at: datetime | None = None, ttl_s: int = 900,
            lead_s: int = 0, occurrence_key: str | None = None,
-           emergency_override: bool = False) -> Broadcast:
-    """Write a broadcast and one queued delivery per speaker (the outbox), in the caller's tx."""
+           emergency_override: bool = False, now: datetime | None = None) -> Broadcast:
+    """Write a broadcast and one queued delivery per speaker (the outbox), in the caller's tx.
+
+    `now` is the caller's clock: the schedule runner fires on its own (injectable) clock, and
+    dispatch_at/expiry must be computed on that same clock, never on a second, wall-clock one.
+    """
     if priority not in PRIORITIES:
         raise ServiceError("bad_priority", f"priority must be one of {', '.join(PRIORITIES)}",
                            field="priority")
@@ -32,7 +36,7 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
                         field="announcement")
     if announcement.audio_sha256 is None:
         raise ServiceError("no_audio", "the announcement has no audio", field="announcement")
-    now = utcnow()
+    now = now or utcnow()
     play_at = play_at or now
     b = Broadcast(
         announcement=announcement, priority=priority, play_at=play_at,

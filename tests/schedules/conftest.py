@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,10 +22,35 @@ class FakeClock:
         return self.now
 
 
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_at(day: date, hour: int, minute: int = 0) -> datetime:
+    """That wall-clock time in Ho Chi Minh City, as an aware UTC instant."""
+    return datetime.combine(day, time(hour, minute), HCM).astimezone(UTC)
+
+
+def local_day(now: datetime) -> str:
+    """The Ho Chi Minh City calendar day of an instant, as a schedule's ISO start_date."""
+    return now.astimezone(HCM).date().isoformat()
+
+
 @pytest.fixture
 def clock():
-    """A clock at 2026-12-01 05:00 local (Asia/Ho_Chi_Minh) = 2026-11-30 22:00 UTC."""
-    return FakeClock(datetime(2026, 11, 30, 22, 0, tzinfo=UTC))
+    """An injected clock at 05:00 local (Asia/Ho_Chi_Minh) tomorrow.
+
+    Derived from today's date, never a fixed calendar date: a fixed one goes off once the
+    date passes if anything on the path still reads the wall clock. Tests with special
+    days (29 February, New Year's Eve) build their own FakeClock explicitly.
+    """
+    tomorrow = datetime.now(HCM).date() + timedelta(days=1)
+    return FakeClock(local_at(tomorrow, 5))
+
+
+@pytest.fixture
+def due(clock):
+    """06:00 local on the clock's day: the first occurrence of the daily 06:00 test schedule."""
+    return clock.now + timedelta(hours=1)
 
 
 @pytest.fixture

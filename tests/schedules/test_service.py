@@ -4,7 +4,7 @@ catch-up after downtime (inside and past validity), coalescing, repeats, failure
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +13,8 @@ from controller.models import AuditEvent, Broadcast, Delivery, Occurrence, Speak
 from controller.services import users
 from schedules import manage
 from schedules.service import ScheduleRunner
-from tests.schedules.conftest import make_announcement
+from tests.schedules.conftest import FakeClock, local_at, local_day, make_announcement
 from tests.support.processes import wait_for
-
-DUE = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 06:00 on 01/12 in Ho Chi Minh City
 
 
 @pytest.fixture
@@ -28,7 +26,7 @@ def editor(controller):
 
 def schedule(controller, editor, announcement, now, **fields):
     body = {"announcement_id": announcement, "targets": {"all": True}, "kind": "daily",
-            "start_date": "2026-12-01", "times": ["06:00"], **fields}
+            "start_date": local_day(now), "times": ["06:00"], **fields}
     sid, _ = manage.create(controller, body, editor, now)
     return sid
 
@@ -47,28 +45,28 @@ def broadcasts(controller):
 
 
 def test_occurrences_are_materialized_for_the_horizon_in_utc(controller, fleet, announcement,
-                                                             editor, clock):
+                                                             editor, clock, due):
     schedule(controller, editor, announcement, clock.now)
     ScheduleRunner(controller, clock=clock).reconcile()
     # 05:00 local now; 06:00 today and tomorrow fall inside 48 h, the day after does not.
-    assert [o.due_at for o in occurrences(controller)] == [DUE, DUE + timedelta(days=1)]
+    assert [o.due_at for o in occurrences(controller)] == [due, due + timedelta(days=1)]
     assert all(o.state == "planned" for o in occurrences(controller))
 
 
 def test_firing_writes_one_broadcast_with_play_at_due_and_validity_window(controller, fleet,
                                                                           announcement, editor,
-                                                                          clock):
+                                                                          clock, due):
     schedule(controller, editor, announcement, clock.now, priority="priority")
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     first = occurrences(controller)[0]
-    clock.now = DUE - timedelta(seconds=controller.settings.lead_time_s)
+    clock.now = due - timedelta(seconds=controller.settings.lead_time_s)
     out = runner.fire(first.id)
     assert out.state == "dispatched"
     (b,) = broadcasts(controller)
-    assert (b.play_at, b.priority, b.occurrence_key) == (DUE, "priority", first.occurrence_key)
-    assert b.expires_at == DUE + timedelta(seconds=controller.settings.validity_s)
-    assert b.dispatch_at == DUE - timedelta(seconds=controller.settings.lead_time_s)
+    assert (b.play_at, b.priority, b.occurrence_key) == (due, "priority", first.occurrence_key)
+    assert b.expires_at == due + timedelta(seconds=controller.settings.validity_s)
+    assert b.dispatch_at == due - timedelta(seconds=controller.settings.lead_time_s)
     with controller.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 3
     assert occurrences(controller)[0].state == "dispatched"
@@ -83,12 +81,12 @@ def test_a_timer_that_fires_early_waits(controller, fleet, announcement, editor,
     assert broadcasts(controller) == []
 
 
-def test_one_occurrence_never_fires_twice(controller, fleet, announcement, editor, clock):
+def test_one_occurrence_never_fires_twice(controller, fleet, announcement, editor, clock, due):
     schedule(controller, editor, announcement, clock.now)
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     occ = occurrences(controller)[0]
-    clock.now = DUE
+    clock.now = due
     # Two timers (say, two runners by mistake) racing, then a restart's catch-up.
     other = ScheduleRunner(controller, clock=clock)
     barrier = threading.Barrier(2)
@@ -108,23 +106,23 @@ def test_one_occurrence_never_fires_twice(controller, fleet, announcement, edito
     assert len(broadcasts(controller)) == 1
 
 
-def test_restart_inside_validity_dispatches_now(controller, fleet, announcement, editor, clock):
+def test_restart_inside_validity_dispatches_now(controller, fleet, announcement, editor, clock, due):
     schedule(controller, editor, announcement, clock.now)
     ScheduleRunner(controller, clock=clock).reconcile()
-    clock.now = DUE + timedelta(minutes=5)  # the controller was down at 06:00
+    clock.now = due + timedelta(minutes=5)  # the controller was down at 06:00
     result = ScheduleRunner(controller, clock=clock).reconcile()
-    assert [d.due_utc for d in result.dispatch] == [DUE]
+    assert [d.due_utc for d in result.dispatch] == [due]
     (b,) = broadcasts(controller)
     assert b.play_at == clock.now
     # The validity window stays anchored at the due time, not at the late start.
-    assert b.expires_at == DUE + timedelta(seconds=controller.settings.validity_s)
+    assert b.expires_at == due + timedelta(seconds=controller.settings.validity_s)
 
 
 def test_restart_past_validity_records_missed_with_reason(controller, fleet, announcement, editor,
-                                                          clock):
+                                                          clock, due):
     sid = schedule(controller, editor, announcement, clock.now)
     ScheduleRunner(controller, clock=clock).reconcile()
-    clock.now = DUE + timedelta(minutes=20)
+    clock.now = due + timedelta(minutes=20)
     ScheduleRunner(controller, clock=clock).reconcile()
     first = occurrences(controller, sid)[0]
     assert (first.state, first.reason_code) == ("missed", "expired")
@@ -136,10 +134,10 @@ def test_restart_past_validity_records_missed_with_reason(controller, fleet, ann
     assert len(logged) == 1 and "expired" in logged[0]
 
 
-def test_two_occurrences_due_while_down_coalesce(controller, fleet, announcement, editor, clock):
+def test_two_occurrences_due_while_down_coalesce(controller, fleet, announcement, editor, clock, due):
     schedule(controller, editor, announcement, clock.now, times=["06:00", "06:05"])
     ScheduleRunner(controller, clock=clock).reconcile()
-    clock.now = DUE + timedelta(minutes=8)
+    clock.now = due + timedelta(minutes=8)
     ScheduleRunner(controller, clock=clock).reconcile()
     first, second = occurrences(controller)[:2]
     assert (first.state, first.reason_code) == ("missed", "superseded")
@@ -148,10 +146,10 @@ def test_two_occurrences_due_while_down_coalesce(controller, fleet, announcement
 
 
 def test_downtime_longer_than_the_horizon_leaves_no_occurrence_unaccounted(
-        controller, fleet, announcement, editor, clock):
+        controller, fleet, announcement, editor, clock, due):
     schedule(controller, editor, announcement, clock.now)
     ScheduleRunner(controller, clock=clock).reconcile()
-    clock.now = DUE + timedelta(days=4, minutes=3)  # down for four days
+    clock.now = due + timedelta(days=4, minutes=3)  # down for four days
     ScheduleRunner(controller, clock=clock).reconcile()
     past = [o for o in occurrences(controller) if o.due_at <= clock.now]
     assert [o.state for o in past] == ["missed"] * 4 + ["dispatched"]
@@ -159,28 +157,28 @@ def test_downtime_longer_than_the_horizon_leaves_no_occurrence_unaccounted(
 
 
 def test_repeats_become_one_broadcast_each_spaced_by_duration_and_gap(controller, fleet, editor,
-                                                                      clock):
+                                                                      clock, due):
     ann = make_announcement(controller, duration_ms=30_000)
     schedule(controller, editor, ann, clock.now, repeat_count=3, repeat_gap_s=60)
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     occ = occurrences(controller)[0]
-    clock.now = DUE - timedelta(minutes=10)
+    clock.now = due - timedelta(minutes=10)
     assert len(runner.fire(occ.id).broadcast_ids) == 3
     got = [(b.occurrence_key, b.play_at) for b in broadcasts(controller)]
     key = occ.occurrence_key
-    assert got == [(key, DUE), (f"{key}#2", DUE + timedelta(seconds=90)),
-                   (f"{key}#3", DUE + timedelta(seconds=180))]
+    assert got == [(key, due), (f"{key}#2", due + timedelta(seconds=90)),
+                   (f"{key}#3", due + timedelta(seconds=180))]
 
 
 def test_an_occurrence_that_cannot_be_sent_is_missed_with_the_reason(controller, fleet, announcement,
-                                                                     editor, clock):
+                                                                     editor, clock, due):
     schedule(controller, editor, announcement, clock.now, targets={"hamlets": ["Ấp Mỹ Hòa"]})
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     with controller.db.session() as s:
         s.get(Speaker, "spk-3").revoked_at = clock.now  # the hamlet's only speaker is gone
-    clock.now = DUE
+    clock.now = due
     assert runner.fire(occurrences(controller)[0].id).state == "missed"
     occ = occurrences(controller)[0]
     assert (occ.state, occ.reason_code) == ("missed", "failed")
@@ -189,32 +187,32 @@ def test_an_occurrence_that_cannot_be_sent_is_missed_with_the_reason(controller,
 
 
 def test_paused_schedule_does_not_fire_and_resume_brings_it_back(controller, fleet, announcement,
-                                                                 editor, clock):
+                                                                 editor, clock, due):
     sid = schedule(controller, editor, announcement, clock.now)
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     manage.set_status(controller, sid, "pause", editor, clock.now)
     assert {o.state for o in occurrences(controller)} == {"cancelled"}
-    clock.now = DUE + timedelta(minutes=1)
+    clock.now = due + timedelta(minutes=1)
     runner.reconcile()
     assert broadcasts(controller) == []
     manage.set_status(controller, sid, "resume", editor, clock.now)
     runner.reconcile()
     states = [(o.due_at, o.state, o.reason_code) for o in occurrences(controller)]
-    assert states[0] == (DUE, "cancelled", "paused")  # paused at 06:00: not played, and says why
-    assert states[1] == (DUE + timedelta(days=1), "planned", None)
+    assert states[0] == (due, "cancelled", "paused")  # paused at 06:00: not played, and says why
+    assert states[1] == (due + timedelta(days=1), "planned", None)
 
 
-def test_editing_replans_future_occurrences(controller, fleet, announcement, editor, clock):
+def test_editing_replans_future_occurrences(controller, fleet, announcement, editor, clock, due):
     sid = schedule(controller, editor, announcement, clock.now)
     runner = ScheduleRunner(controller, clock=clock)
     runner.reconcile()
     body = {"announcement_id": announcement, "targets": {"all": True}, "kind": "daily",
-            "start_date": "2026-12-01", "times": ["07:30"]}
+            "start_date": local_day(clock.now), "times": ["07:30"]}
     manage.update(controller, sid, body, editor, clock.now)
     runner.reconcile()
     assert [o.due_at for o in occurrences(controller)] == [
-        DUE + timedelta(minutes=90), DUE + timedelta(days=1, minutes=90)]
+        due + timedelta(minutes=90), due + timedelta(days=1, minutes=90)]
 
 
 def test_dst_daily_time_stays_at_local_wall_clock_in_berlin(controller, fleet, announcement,
@@ -273,3 +271,29 @@ def test_timers_cover_only_the_next_refreshes_and_follow_cancellation(controller
     finally:
         runner.stop()
         controller.scheduler = None
+
+
+@pytest.mark.parametrize("day, hhmm", [
+    ("2024-02-29", "06:00"),  # a past leap day: any wall-clock read on the path shows up here
+    ("2028-02-29", "06:00"),  # a future leap day
+    ("2025-12-31", "23:50"),  # a past New Year's Eve
+    ("2027-12-31", "23:50"),  # New Year's Eve in Ho Chi Minh City (16:50 UTC)
+    ("2028-01-01", "00:10"),  # just past midnight local: still 31 December in UTC
+    ("2027-04-30", "23:59"),  # a month's last minute
+])
+def test_special_days_fire_entirely_on_the_injected_clock(controller, fleet, announcement, editor,
+                                                          day, hhmm):
+    hh, mm = (int(x) for x in hhmm.split(":"))
+    due_at = local_at(date.fromisoformat(day), hh, mm)
+    clock = FakeClock(due_at - timedelta(hours=2))
+    schedule(controller, editor, announcement, clock.now, times=[hhmm], start_date=day)
+    runner = ScheduleRunner(controller, clock=clock)
+    runner.reconcile()
+    first = occurrences(controller)[0]
+    assert first.due_at == due_at
+    clock.now = due_at - timedelta(seconds=controller.settings.lead_time_s)
+    assert runner.fire(first.id).state == "dispatched"
+    (b,) = broadcasts(controller)
+    # Every instant on the broadcast comes from the injected clock, none from the wall clock.
+    assert (b.play_at, b.dispatch_at) == (due_at, clock.now)
+    assert b.expires_at == due_at + timedelta(seconds=controller.settings.validity_s)
