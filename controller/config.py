@@ -64,6 +64,13 @@ class Settings:
     """PEM files for the TLS listener: CA, server certificate, server key."""
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # The data folder is made absolute once, here, whoever builds the settings: a relative
+        # one (the demo's ./instance) was resolved differently downstream. Flask's send_file
+        # resolves a relative path against the app's root_path (web/), not the working
+        # directory, so every media download of `make run` was a 500 and no speaker played.
+        object.__setattr__(self, "data_dir", Path(self.data_dir).resolve())
+
     @property
     def db_url(self) -> str:
         """The effective database URL."""
@@ -132,7 +139,7 @@ def validate(s: Settings) -> Settings:
 
 def load(data_dir: str | Path | None = None, **overrides) -> Settings:
     """Build settings for a data directory: defaults, config.toml, environment, then overrides."""
-    data = Path(data_dir or os.environ.get(ENV_DATA) or "instance")
+    data = Path(data_dir or os.environ.get(ENV_DATA) or "instance").resolve()
     values: dict = {}
     cfg_file = data / "config.toml"
     if cfg_file.exists():

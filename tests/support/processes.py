@@ -55,13 +55,16 @@ class Proc:
         self.cmd = cmd
         self.log = log
         self.env = {**os.environ, **(env or {})}
+        self.cwd: Path | None = None
+        """Working directory of the child (None: the test's own)."""
         self.p: subprocess.Popen | None = None
 
     def start(self) -> Proc:
         """Start (or restart)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")  # noqa: SIM115 - closed with the process
-        self.p = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+        self.p = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                  cwd=self.cwd)
         return self
 
     def kill9(self) -> None:
