@@ -26,9 +26,19 @@ from protocol.codec import (  # noqa: F401 - re-exported: part of this module's 
 from protocol.errors import ProtocolError
 from protocol.topics import check_speaker_id
 
-COMMAND_TYPES = ("play", "stop", "volume", "ping")
+COMMAND_TYPES = ("play", "play_stream", "stop", "volume", "ping")
 PRIORITIES = ("normal", "priority", "emergency")
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+STREAM_KINDS = ("relay", "live")
+"""A relay (tiếp sóng) of an upstream station, or live speech from the commune."""
+# Who may interrupt whom on one horn: emergency > live > priority announcement > relay >
+# normal announcement. Streams are ranked by kind, not by the three bulletin levels alone,
+# so a relay sits between a normal and a priority announcement, and live above priority.
+AIRTIME_RANK = {("file", "normal"): 0, ("relay", "normal"): 1, ("relay", "priority"): 1,
+                ("file", "priority"): 2, ("live", "normal"): 3, ("live", "priority"): 3}
+EMERGENCY_RANK = 4
+STREAM_STOP_REASONS = ("ended", "stopped", "preempted", "revoked", "failed")
+"""Why a stream session stopped on a speaker (the detail of `stream_stopped`)."""
 ACK_EVENTS = (
     "received",
     "downloaded",
@@ -41,12 +51,23 @@ ACK_EVENTS = (
     "stopped",
     "volume_set",
     "pong",
+    "stream_playing",
+    "stream_stalled",
+    "stream_stopped",
 )
 # Events after which a delivery will not change by itself.
-FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped")
+FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped", "stream_stopped")
 COMMAND_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 500
+SESSION_ID_RE = COMMAND_ID_RE
+
+
+def airtime_rank(priority: str, kind: str = "file") -> int:
+    """Rank on the air of a file announcement or a stream; higher interrupts lower."""
+    if priority == "emergency":
+        return EMERGENCY_RANK
+    return AIRTIME_RANK[(kind, priority)]
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,49 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """The stream a play_stream command refers to: an Icecast mount, its session and token.
+
+    The agent pulls `url` with `token` (Icecast asks the controller whether that token is
+    valid for that speaker and session) from the command's `play_at` until `until`, and stops
+    on its own at `until` even if the controller is gone.
+    """
+
+    session_id: str
+    url: str
+    token: str
+    kind: str
+    until: datetime
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict."""
+        return {"session_id": self.session_id, "url": self.url, "token": self.token,
+                "kind": self.kind, "until": format_time(self.until)}
+
+    @classmethod
+    def from_payload(cls, obj: Any, command_id: str | None = None) -> Stream:
+        """Validate and build from a decoded dict."""
+        if not isinstance(obj, dict):
+            raise ProtocolError("field 'stream' must be an object", command_id)
+        r = _Reader(obj, command_id)
+        session_id = r.get("session_id", str)
+        if not SESSION_ID_RE.match(session_id):
+            raise ProtocolError("field 'stream.session_id' is not a valid session id", command_id)
+        url = r.get("url", str)
+        if not url.startswith(("http://", "https://")):
+            raise ProtocolError("field 'stream.url' must be an http(s) URL", command_id)
+        token = r.get("token", str)
+        if not 16 <= len(token) <= 200:
+            raise ProtocolError("field 'stream.token' must be 16-200 characters", command_id)
+        kind = r.choice("kind", STREAM_KINDS)
+        extra = set(obj) - {"session_id", "url", "token", "kind", "until"}
+        if extra:
+            raise ProtocolError(f"unknown field 'stream.{sorted(extra)[0]}'", command_id)
+        return cls(session_id=session_id, url=url, token=token, kind=kind,
+                   until=r.time("until"))
+
+
+@dataclass(frozen=True)
 class Command:
     """A controller → speaker command. `sig` is an Ed25519 signature over the other fields."""
 
@@ -93,6 +157,9 @@ class Command:
     priority: str = "normal"
     play_at: datetime | None = None
     media: Media | None = None
+    stream: Stream | None = None
+    session_id: str | None = None
+    """With `stop`: stop only this stream session (and nothing else that is playing)."""
     volume: int | None = None
     label: str | None = None
     kid: str | None = None
@@ -114,6 +181,10 @@ class Command:
             out["play_at"] = format_time(self.play_at)
         if self.media is not None:
             out["media"] = self.media.to_payload()
+        if self.stream is not None:
+            out["stream"] = self.stream.to_payload()
+        if self.session_id is not None:
+            out["session_id"] = self.session_id
         if self.volume is not None:
             out["volume"] = self.volume
         if self.label is not None:
@@ -154,10 +225,18 @@ class Command:
         except ProtocolError as exc:
             raise ProtocolError(str(exc), cid) from None
         priority = r.choice("priority", PRIORITIES, required=False, default="normal")
-        play_at = r.time("play_at", required=ctype == "play")
+        play_at = r.time("play_at", required=ctype in ("play", "play_stream"))
         if ctype == "play" and obj.get("media") is None:
             raise ProtocolError("missing field 'media'", cid)
         media = Media.from_payload(obj["media"], cid) if obj.get("media") is not None else None
+        if ctype == "play_stream" and obj.get("stream") is None:
+            raise ProtocolError("missing field 'stream'", cid)
+        stream = Stream.from_payload(obj["stream"], cid) if obj.get("stream") is not None else None
+        if stream is not None and play_at is not None and stream.until <= play_at:
+            raise ProtocolError("field 'stream.until' is not after 'play_at'", cid)
+        session_id = r.get("session_id", str, required=False)
+        if session_id is not None and not SESSION_ID_RE.match(session_id):
+            raise ProtocolError("field 'session_id' is not a valid session id", cid)
         volume = r.get("volume", int, required=ctype == "volume")
         if volume is not None and not 0 <= volume <= 100:
             raise ProtocolError("field 'volume' must be between 0 and 100", cid)
@@ -170,7 +249,7 @@ class Command:
             raise ProtocolError("field 'expires_at' is not after 'issued_at'", cid)
         known = {
             "v", "id", "type", "speaker_id", "issued_at", "expires_at", "priority",
-            "play_at", "media", "volume", "label", "kid", "sig",
+            "play_at", "media", "stream", "session_id", "volume", "label", "kid", "sig",
         }
         extra = set(obj) - known
         if extra:
@@ -184,6 +263,8 @@ class Command:
             priority=priority,
             play_at=play_at,
             media=media,
+            stream=stream,
+            session_id=session_id,
             volume=volume,
             label=label,
             kid=r.get("kid", str, required=False),
