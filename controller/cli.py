@@ -337,5 +337,8 @@ def db_upgrade(settings):
     click.echo("database is up to date")
 
 
+# Registered last: these modules add commands to `main` and import it from here.
+from controller import cli_backup  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

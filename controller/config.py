@@ -62,6 +62,12 @@ class Settings:
     broker_certfile: str = ""
     broker_keyfile: str = ""
     """PEM files for the TLS listener: CA, server certificate, server key."""
+    backup_dir: str = ""
+    """Where daily backups go; empty means `backups/` in the data directory (better: another disk)."""
+    backup_keep: int = 7
+    """How many daily backups are kept; older ones are deleted after a successful backup."""
+    backup_hour: int = 3
+    """Local hour (0-23) of the daily backup; -1 turns daily backups off."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -70,6 +76,11 @@ class Settings:
         # resolves a relative path against the app's root_path (web/), not the working
         # directory, so every media download of `make run` was a 500 and no speaker played.
         object.__setattr__(self, "data_dir", Path(self.data_dir).resolve())
+
+    @property
+    def backups_path(self) -> Path:
+        """The folder daily backups are written to."""
+        return Path(self.backup_dir).resolve() if self.backup_dir else self.data_dir / "backups"
 
     @property
     def db_url(self) -> str:
@@ -123,7 +134,10 @@ def validate(s: Settings) -> Settings:
     for key in ("broker_port", "web_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ConfigError(f"setting '{key}' must be a TCP port")
-    for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
+    if not -1 <= s.backup_hour <= 23:
+        raise ConfigError("setting 'backup_hour' must be an hour 0-23, or -1 for no daily backup")
+    for key in ("max_text_chars", "backup_keep", "command_ttl_s", "resend_after_s", "validity_s",
+                "stale_after_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
     if s.broker_tls_port:

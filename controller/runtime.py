@@ -39,6 +39,9 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        from controller.backup_runner import BackupRunner
+
+        self.backups = BackupRunner(settings)
 
     # -- identity & addresses --
     @property
@@ -138,6 +141,7 @@ class Controller:
         self.dispatcher.start()
         if self.settings.run_scheduler:
             self._start_scheduler()
+            self.backups.start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -166,7 +170,7 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
-        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
+        for part in (self.backups, self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
             if part is not None:
                 try:
                     part.stop()

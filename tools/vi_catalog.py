@@ -26,6 +26,22 @@ VI: dict[str, str] = {
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
+    "Backups": "Sao lưu",
+    "The last successful backup is more than 2 days old.": "Lần sao lưu thành công gần nhất đã quá 2 ngày.",
+    "There is no successful backup yet.": "Chưa có bản sao lưu thành công nào.",
+    "Last successful backup": "Lần sao lưu thành công gần nhất",
+    "never": "chưa có",
+    "%(h)s hours ago": "%(h)s giờ trước",
+    "File": "Tệp",
+    "Backups kept": "Số bản sao lưu đang giữ",
+    "Last failure": "Lần lỗi gần nhất",
+    "Back up now": "Sao lưu ngay",
+    "A backup holds the database, the audio, the keys and the settings. Copy the files to another "
+    "disk or computer: a backup on the same SD card dies with it.":
+        "Bản sao lưu gồm cơ sở dữ liệu, âm thanh, khóa và cấu hình. Hãy chép các tệp sang ổ đĩa hoặc "
+        "máy tính khác: bản sao lưu nằm trên cùng thẻ nhớ sẽ mất theo thẻ nhớ.",
+    "The backup failed: %(reason)s": "Sao lưu thất bại: %(reason)s",
+    "Backup written: %(name)s": "Đã sao lưu: %(name)s",
 }
 
 

@@ -13,6 +13,7 @@ bp = Blueprint("ui", __name__, static_folder=str(Path(__file__).parent.parent / 
 from web.ui import (  # noqa: E402, F401
                approvals,
                audit_log,
+               backups,
                calendar,
                compose,
                fleet,
