@@ -68,6 +68,8 @@ class Settings:
     """How many daily backups are kept; older ones are deleted after a successful backup."""
     backup_hour: int = 3
     """Local hour (0-23) of the daily backup; -1 turns daily backups off."""
+    metrics_token: str = ""
+    """Bearer token Prometheus sends to /metrics; empty allows scrapes from loopback only."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

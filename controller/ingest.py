@@ -139,6 +139,9 @@ class Ingestor:
             return
         seen.add(key)
         deliveries.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)
+        metrics = getattr(self.ctx, "metrics", None)
+        if metrics is not None:  # agent clock to stored: NTP keeps the two within milliseconds
+            metrics.ack_ingest_lag_seconds.observe(max(0.0, (utcnow() - ack.at).total_seconds()))
 
     def _state(self, s, topic_speaker: str, st: SpeakerState) -> None:
         if st.speaker_id != topic_speaker:

@@ -42,6 +42,9 @@ class Controller:
         from controller.backup_runner import BackupRunner
 
         self.backups = BackupRunner(settings)
+        from controller.metrics import Metrics
+
+        self.metrics = Metrics(self)
 
     # -- identity & addresses --
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from audio.settings import MasterSettings, SpeechSettings
 
 
@@ -19,5 +21,7 @@ def render_text(ctx, text: str, abbreviations: dict[str, str] | None = None):
     """Speak and master text through the engine chain (cached by content)."""
     from audio.render import render_text as _render
 
-    return _render(text, speech_settings(ctx.settings), master_settings(ctx.settings),
-                   ctx.cache_dir, abbreviations=abbreviations)
+    metrics = getattr(ctx, "metrics", None)
+    with metrics.render_seconds.time() if metrics else nullcontext():
+        return _render(text, speech_settings(ctx.settings), master_settings(ctx.settings),
+                       ctx.cache_dir, abbreviations=abbreviations)

@@ -89,6 +89,10 @@ def fire(ctx, occurrence_id: int, now: datetime, timezone: str) -> Outcome:
             return Outcome("missed")
         store.set_outcome(s, occ, "dispatched", now)
         occ.broadcast_id = ids[0]
+        due_to_send = occ.due_at - timedelta(seconds=lead_s)
+    metrics = getattr(ctx, "metrics", None)
+    if metrics is not None:  # how late the timer fired against the moment it should have sent
+        metrics.scheduler_lag_seconds.observe(max(0.0, (now - due_to_send).total_seconds()))
     ctx.kick()
     log.info("occurrence %s dispatched as broadcast(s) %s", occ.occurrence_key, list(ids))
     return Outcome("dispatched", tuple(ids))

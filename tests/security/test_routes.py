@@ -20,6 +20,9 @@ ADMIN = {"admin"}
 
 PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
 SIGNED_LINK = {"media.audio"}  # speakers with a signed URL, or any logged-in user
+# Machine endpoints with their own guard: /healthz says only up or not; /metrics needs the
+# metrics token, or loopback when none is set (tests/controller/test_metrics.py).
+OPS = {"ops.healthz", "ops.metrics"}
 POLICY = {
     # web UI (session login)
     "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
@@ -30,6 +33,7 @@ POLICY = {
     "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,
     "ui.fleet_action": EDITORS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
+    "ui.backups_page": ADMIN, "ui.backups_now": ADMIN,
     # JSON API (bearer tokens)
     "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
     "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,
@@ -80,7 +84,7 @@ def clients(app, controller):
 
 def test_every_route_has_a_policy(app):
     endpoints = {rule.endpoint for rule, _ in _routes(app)}
-    missing = endpoints - PUBLIC - SIGNED_LINK - set(POLICY)
+    missing = endpoints - PUBLIC - SIGNED_LINK - OPS - set(POLICY)
     assert not missing, f"routes with no access policy in {__file__}: {sorted(missing)}"
     stale = set(POLICY) - endpoints
     assert not stale, f"policy entries for routes that no longer exist: {sorted(stale)}"
@@ -90,7 +94,7 @@ def test_anonymous_users_are_refused_everywhere_but_public_routes(app):
     client = app.test_client()
     app.config.update(WTF_CSRF_ENABLED=False)
     for rule, method in _routes(app):
-        if rule.endpoint in PUBLIC:
+        if rule.endpoint in PUBLIC | OPS:
             continue
         r = client.open(_url(app, rule), method=method)
         where = f"{method} {rule.rule}"
