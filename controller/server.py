@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 
 from controller.managed_broker import next_free_port, port_is_free
 
@@ -50,6 +52,46 @@ def wait_for_signal(extra_check=None) -> None:
             break
 
 
+class SystemdWatchdog:
+    """sd_notify for `Type=notify` with `WatchdogSec=`: READY once up, WATCHDOG while healthy.
+
+    Outside systemd (no NOTIFY_SOCKET) every call is a no-op. The watchdog is fed only while
+    /healthz would say ok, so a controller whose database hangs is restarted by systemd.
+    """
+
+    def __init__(self, ctl):
+        import sdnotify
+
+        self.ctl = ctl
+        self.notifier = sdnotify.SystemdNotifier()
+        usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+        self.interval = usec / 2e6 if usec > 0 else None  # systemd's advice: half the timeout
+        self._next = 0.0
+
+    def ready(self) -> None:
+        """Tell systemd the controller is serving."""
+        self.notifier.notify("READY=1\nSTATUS=serving")
+
+    def tick(self) -> bool:
+        """Called about once a second by the main loop; never asks it to stop."""
+        if self.interval is None or time.monotonic() < self._next:
+            return False
+        self._next = time.monotonic() + self.interval
+        from controller.metrics import health
+
+        ok, details = health(self.ctl)
+        if ok:
+            self.notifier.notify("WATCHDOG=1")
+        else:
+            self.notifier.notify(f"STATUS=unhealthy: {details}")
+            log.warning("health check failed, not feeding the watchdog: %s", details)
+        return False
+
+    def stopping(self) -> None:
+        """Tell systemd the stop is deliberate."""
+        self.notifier.notify("STOPPING=1")
+
+
 def serve(settings, host: str | None = None, port: int | None = None, on_ready=None) -> None:
     """Start everything, run until a signal, stop everything."""
     from controller.app import create_app
@@ -62,10 +104,13 @@ def serve(settings, host: str | None = None, port: int | None = None, on_ready=N
     web = WebServer(create_app(controller=ctl), host, port)
     web.start()
     print(f"commune-radio: web on http://{host}:{port}/", flush=True)
+    watchdog = SystemdWatchdog(ctl)
     try:
         if on_ready:
             on_ready(ctl, port)
-        wait_for_signal()
+        watchdog.ready()
+        wait_for_signal(watchdog.tick)
     finally:
+        watchdog.stopping()
         web.stop()
         ctl.stop()
