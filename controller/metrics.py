@@ -137,5 +137,8 @@ def health(ctl) -> tuple[bool, dict]:
     if ctl.bus is not None:
         details["broker"] = "connected" if ctl.bus.connected.is_set() else "disconnected"
     details["backup_alarm"] = ctl.backups.status()["alarm"]
+    if ctl.clock_problem:
+        # Reported, not unhealthy: a restart would not fix the clock, only NTP does.
+        details["clock"] = ctl.clock_problem
     healthy = details["database"] == "ok" and details.get("broker", "connected") == "connected"
     return healthy, details

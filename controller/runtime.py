@@ -6,6 +6,7 @@ One `Controller` per process. The web app and the CLI reach services through it.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -42,6 +43,9 @@ class Controller:
         from controller.backup_runner import BackupRunner
 
         self.backups = BackupRunner(settings)
+        self.clock_problem: str | None = None
+        """Set while the machine's clock is behind what was recorded (schedules wait)."""
+        self.stopping = threading.Event()
         from controller.metrics import Metrics
 
         self.metrics = Metrics(self)
@@ -143,8 +147,15 @@ class Controller:
         self.bus.start()
         self.dispatcher.start()
         if self.settings.run_scheduler:
-            self._start_scheduler()
-            self.backups.start()
+            from controller import clock
+
+            clock.start_when_sane(self, self._start_timers)
+
+    def _start_timers(self) -> None:
+        if self.stopping.is_set():
+            return
+        self._start_scheduler()
+        self.backups.start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -173,6 +184,7 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
+        self.stopping.set()
         for part in (self.backups, self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
             if part is not None:
                 try:
