@@ -156,3 +156,7 @@ def test_period_report_shows_relay_and_live_minutes_per_hamlet(three_speakers, a
         as_text=True)
     assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in html
     assert "upstream down" in html and "Chủ tịch xã" in html
+    page = web.get(f"/log/streams?date_from={t0.astimezone(tz).date()}&date_to={today}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Nhật ký tiếp sóng và trực tiếp" in html
+    assert "Luồng đã dừng" in html and "upstream down" in html
