@@ -204,18 +204,34 @@ class ManagedIcecast:
             return ""
         return " | ".join(lines[-3:])
 
+    def _admin_request(self, path: str) -> urllib.request.Request:
+        import base64
+
+        req = urllib.request.Request(f"http://{self.bind}:{self.port}{path}")  # noqa: S310
+        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {cred}")
+        return req
+
+    def admin(self, command: str, **params: str) -> bool:
+        """Run an Icecast admin command (e.g. killclient); True if Icecast says it succeeded."""
+        from urllib.parse import urlencode
+
+        req = self._admin_request(f"/admin/{command}?{urlencode(params)}")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310 - loopback server
+                return b"<return>1</return>" in r.read()
+        except OSError:
+            return False
+
     def status(self) -> dict | None:
         """Icecast's admin statistics ({"mounts": [...]}) or None if it does not answer.
 
         Not /status-json.xsl: the default mount's URL authentication also guards the web
         root, so the public status page asks the controller, which may not be up yet.
         """
-        import base64
         import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 
-        req = urllib.request.Request(f"http://{self.bind}:{self.port}/admin/stats")  # noqa: S310
-        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
-        req.add_header("Authorization", f"Basic {cred}")
+        req = self._admin_request("/admin/stats")
         try:
             with urllib.request.urlopen(req, timeout=1) as r:  # noqa: S310 - our loopback server
                 root = ET.fromstring(r.read())  # noqa: S314 - our own server's answer

@@ -284,6 +284,30 @@ def check_listener(s: Session, mount: str, speaker_id: str, token: str,
     return hmac.compare_digest(d.token_hash, token_hash(token))
 
 
+def note_listener(s: Session, mount: str, speaker_id: str, client_id: str) -> None:
+    """Remember Icecast's id for a speaker's admitted connection (to drop it later)."""
+    d = s.scalar(sa.select(StreamDelivery).join(StreamSession).where(
+        StreamSession.mount == mount, StreamDelivery.speaker_id == speaker_id))
+    if d is not None and client_id:
+        d.listener_client = client_id[:40]
+
+
+def listeners_to_drop(s: Session) -> list[tuple[StreamDelivery, str]]:
+    """(delivery, mount) of connections Icecast still serves but nobody may hear any more.
+
+    Icecast asks about a listener only when it connects; a speaker revoked, or a session
+    stopped, while connected would go on pulling until `until` without this.
+    """
+    rows = s.execute(
+        sa.select(StreamDelivery, StreamSession.mount)
+        .join(StreamSession, StreamDelivery.session_id == StreamSession.id)
+        .join(Speaker, Speaker.id == StreamDelivery.speaker_id)
+        .where(StreamDelivery.listener_client.is_not(None),
+               sa.or_(Speaker.revoked_at.is_not(None), StreamSession.state == "ended",
+                      StreamDelivery.stop_wanted.is_(True)))).all()
+    return [(d, mount) for d, mount in rows]
+
+
 def seconds_left(s: Session, mount: str, now: datetime | None = None) -> int | None:
     """Whole seconds until the session on this mount ends (Icecast cuts the listener then)."""
     until = s.scalar(sa.select(StreamSession.until).where(StreamSession.mount == mount))
