@@ -117,14 +117,13 @@ class StreamSender:
         return len(rows)
 
     def send_stops(self) -> int:
-        """Tell speakers of stopped sessions to stop; again until they say they did."""
+        """Tell speakers of stopped sessions to stop; again until they answer the stop command."""
         now = utcnow()
         cutoff = now - timedelta(seconds=self.ctx.settings.resend_after_s)
         with self.ctx.db.session() as s:
             rows = s.scalars(
                 sa.select(StreamDelivery).join(StreamSession)
                 .where(StreamDelivery.stop_wanted.is_(True), StreamSession.until > now,
-                       StreamDelivery.state != "stream_stopped",
                        StreamDelivery.stop_sends < MAX_STOP_SENDS,
                        sa.or_(StreamDelivery.stop_last_sent_at.is_(None),
                               StreamDelivery.stop_last_sent_at < cutoff))

@@ -106,10 +106,15 @@ def open_session(s: Session, *, kind: str, speakers: list[str], starts_at: datet
 def get_session(s: Session, session_id: int | str) -> StreamSession:
     """A session by id (12) or wire id ('relay-12'), with deliveries, events and gaps."""
     sid = session_id
+    kind = None
     if isinstance(sid, str):
-        sid = int(sid.rsplit("-", 1)[-1]) if sid.rsplit("-", 1)[-1].isdigit() else -1
+        kind, _, number = sid.rpartition("-")
+        sid = int(number) if number.isdigit() else -1
+    q = sa.select(StreamSession).where(StreamSession.id == sid)
+    if kind:  # 'live-12' must not find relay 12
+        q = q.where(StreamSession.kind == kind)
     found = s.scalar(
-        sa.select(StreamSession).where(StreamSession.id == sid)
+        q
         .options(selectinload(StreamSession.deliveries).selectinload(StreamDelivery.events),
                  selectinload(StreamSession.gaps)))
     if found is None:
@@ -154,7 +159,8 @@ def stop_session(s: Session, session_id: int | str, reason: str, user) -> Stream
     for d in session.deliveries:
         if d.state == "queued":
             append(s, d, "cancelled", "controller", now, detail=f"stopped before sending: {reason}")
-        elif d.state not in FINAL and d.state != "stream_stopped":
+        elif d.state not in FINAL:
+            # Also after a stream_stopped: a preempted agent keeps the session to resume it.
             d.stop_wanted = True
     audit.record(s, f"{session.kind}_stopped", actor=_actor(s, user), target=session.key,
                  detail=reason)

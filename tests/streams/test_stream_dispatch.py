@@ -73,11 +73,25 @@ def test_outbox_sends_resends_stops_and_closes_with_reasons(controller):
     stops = [c for c, _ in bus.published if c.type == "stop"]
     assert sorted(c.speaker_id for c in stops) == ["spk-a", "spk-b"]
     assert {c.session_id for c in stops} == {f"live-{live_id}"}
+    with ctl.db.session() as s:  # spk-a answers the stop command; spk-b stays silent
+        from controller import stream_ingest
+        from protocol.messages import Ack
+
+        rows = {d.speaker_id: d for d in s.scalars(
+            sa.select(StreamDelivery).where(StreamDelivery.session_id == live_id))}
+        stop_a = next(c for c in stops if c.speaker_id == "spk-a")
+        stream_ingest.apply(s, rows["spk-a"], Ack(command_id=stop_a.id, speaker_id="spk-a",
+                                                  event="stopped", at=utcnow()), set())
+        for d in rows.values():
+            d.stop_last_sent_at = utcnow() - timedelta(seconds=5)
+    sender.run_once()
+    again = [c.speaker_id for c, _ in bus.published if c.type == "stop"][len(stops):]
+    assert again == ["spk-b"]
     with ctl.db.session() as s:
         view = streams.session_view(s, later_id)
         assert view["deliveries"][0]["state"] == "cancelled"  # never sent: nothing to stop
         view = streams.session_view(s, live_id)
-        assert {d["state"] for d in view["deliveries"]} <= {"received", "sent"}
+        assert [d["state"] for d in view["deliveries"]] == ["stopped", "sent"]
         assert all("stop_sent" in [e["event"] for e in d["events"]] for d in view["deliveries"])
 
 

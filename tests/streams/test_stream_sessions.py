@@ -46,6 +46,8 @@ def test_open_session_writes_one_delivery_per_speaker_and_a_mount(three_speakers
         view = streams.session_view(s, f"relay-{sid}")
         assert view["session_id"] == f"relay-{sid}" and view["mount"] == f"/relay-{sid}"
         assert view["state"] == "active"
+        with pytest.raises(ServiceError, match=f"unknown stream session live-{sid}"):
+            streams.session_view(s, f"live-{sid}")  # the wire id names the kind too
         assert [(d["speaker_id"], d["state"], d["aired_s"]) for d in view["deliveries"]] == [
             ("spk-a", "queued", 0.0), ("spk-b", "queued", 0.0)]
         # Nothing half-written when the input is bad: an unknown speaker stores no session.
