@@ -111,8 +111,9 @@ class _DatabaseCollector:
         yield _gauge("broker_connected", "The controller's MQTT session is up",
                      1 if bus is not None and bus.connected.is_set() else 0)
         streams = getattr(self.ctl, "streams_server", None)
-        if streams is not None and hasattr(streams, "is_up"):
-            yield _gauge("icecast_up", "The stream server answers", 1 if streams.is_up() else 0)
+        if streams is not None:
+            yield _gauge("icecast_running", "The managed stream server (Icecast) is running",
+                         1 if streams.running() else 0)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

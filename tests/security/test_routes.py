@@ -19,6 +19,9 @@ APPROVERS = {"admin", "approver"}
 ADMIN = {"admin"}
 
 PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
+# Icecast's listener_add hook: no login (Icecast calls it), it only ever answers "admit" for a
+# valid per-speaker session token (tests/streams/test_listener_auth.py).
+MACHINE = {"icecast_auth.listener"}
 SIGNED_LINK = {"media.audio"}  # speakers with a signed URL, or any logged-in user
 # Machine endpoints with their own guard: /healthz says only up or not; /metrics needs the
 # metrics token, or loopback when none is set (tests/controller/test_metrics.py).
@@ -27,7 +30,7 @@ POLICY = {
     # web UI (session login)
     "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
     "ui.fleet": ALL, "ui.fleet_json": ALL, "ui.broadcast": ALL, "ui.log": ALL, "ui.log_csv": ALL,
-    "ui.report": ALL,
+    "ui.report": ALL, "ui.stream_log_page": ALL,
     "ui.approve": APPROVERS, "ui.audit_page": APPROVERS,
     "ui.edit": EDITORS, "ui.send": EDITORS, "ui.compose": EDITORS, "ui.compose_submit": EDITORS,
     "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,
@@ -84,7 +87,7 @@ def clients(app, controller):
 
 def test_every_route_has_a_policy(app):
     endpoints = {rule.endpoint for rule, _ in _routes(app)}
-    missing = endpoints - PUBLIC - SIGNED_LINK - OPS - set(POLICY)
+    missing = endpoints - PUBLIC - MACHINE - SIGNED_LINK - OPS - set(POLICY)
     assert not missing, f"routes with no access policy in {__file__}: {sorted(missing)}"
     stale = set(POLICY) - endpoints
     assert not stale, f"policy entries for routes that no longer exist: {sorted(stale)}"
@@ -97,6 +100,9 @@ def test_anonymous_users_are_refused_everywhere_but_public_routes(app):
         if rule.endpoint in PUBLIC | OPS:
             continue
         r = client.open(_url(app, rule), method=method)
+        if rule.endpoint in MACHINE:
+            assert "icecast-auth-user" not in r.headers, f"{method} {rule.rule} admitted"
+            continue
         where = f"{method} {rule.rule}"
         if rule.endpoint in SIGNED_LINK:
             assert r.status_code == 403, where
@@ -140,7 +146,8 @@ def test_every_ui_form_post_needs_a_csrf_token(app, clients):
     client, _ = clients["admin"]
     app.config.update(WTF_CSRF_ENABLED=True)
     for rule, method in _routes(app):
-        if method == "GET" or _is_api(rule) or rule.endpoint in ("ui.login", "ui.logout", "ui.set_language"):
+        if method == "GET" or _is_api(rule) or rule.endpoint in MACHINE or rule.endpoint in (
+                "ui.login", "ui.logout", "ui.set_language"):
             continue
         r = client.open(_url(app, rule), method=method, data={"x": "1"})
         assert r.status_code == 400, f"{method} {rule.rule} -> {r.status_code} without a CSRF token"
