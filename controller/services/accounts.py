@@ -43,10 +43,12 @@ def update(s: Session, user_id: int, *, role: str, active: bool, actor: User) ->
         audit.record(s, "role_changed", actor=actor.username, target=user.username,
                      detail=f"{user.role} -> {role}")
         user.role = role
+        users.end_sessions(user)
     if active != user.active:
         audit.record(s, "user_enabled" if active else "user_disabled", actor=actor.username,
                      target=user.username)
         user.active = active
+        users.end_sessions(user)
     return user
 
 
@@ -59,6 +61,7 @@ def set_password(s: Session, user_id: int, password: str, *, actor: User) -> Use
     user.password_hash = users.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    users.end_sessions(user)
     audit.record(s, "password_set", actor=actor.username, target=user.username)
     return user
 

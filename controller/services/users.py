@@ -70,7 +70,23 @@ def set_role(s: Session, username: str, role: str, actor: str | None = None) -> 
         raise ServiceError("bad_role", f"role must be one of {', '.join(ROLES)}", field="role")
     user = get_user(s, username)
     old, user.role = user.role, role
+    if old != role:
+        end_sessions(user)
     audit.record(s, "role_changed", actor=actor, target=username, detail=f"{old} -> {role}")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every web session of this user: their cookies carry the old generation."""
+    # An UPDATE … SET x = x + 1 so two changes at once never lose one another's bump.
+    user.session_generation = User.session_generation + 1
+
+
+def session_valid(s: Session, user_id: int, generation) -> User | None:
+    """The active user a session cookie names, if the cookie's generation is still current."""
+    user = s.get(User, user_id)
+    if user is None or not user.active or generation != user.session_generation:
+        return None
     return user
 
 
