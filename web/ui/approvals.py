@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from audio.errors import AudioError
 from controller import speech
@@ -31,7 +32,7 @@ from web.ui.common import (
 def approvals_list():
     """Drafts waiting for approval."""
     with ctl().db.session() as s:
-        drafts = approvals.pending(s)
+        drafts = approvals.pending(s, current_user)
         reqs = {a.id: approvals.requests_for(s, a.id) for a in drafts}
         return render_template("approvals.html", drafts=drafts, reqs=reqs)
 
@@ -39,11 +40,13 @@ def approvals_list():
 def _detail(announcement_id: int, errors: dict | None = None, typed: dict | None = None,
             status: int = 200):
     with ctl().db.session() as s:
-        ann = approvals.get_announcement(s, announcement_id)
+        ann = approvals.get_announcement(s, announcement_id, current_user)
         names = {u.id: u.username for u in s.query(User).all()}
         return render_template(
             "announcement.html", ann=ann, reqs=approvals.requests_for(s, ann.id), names=names,
-            hamlets=registry.list_hamlets(s), speakers=registry.list_speakers(s),
+            waiting=approvals.has_pending(s, ann.id),
+            hamlets=registry.list_hamlets(s, current_user),
+            speakers=registry.list_speakers(s, user=current_user),
             errors=errors or {}, typed=typed or {}, saved=request.args.get("saved")), status
 
 
@@ -93,7 +96,7 @@ def edit(announcement_id: int):
     rendered = None
     try:
         with ctl().db.session() as s:
-            ann = approvals.get_announcement(s, announcement_id)
+            ann = approvals.get_announcement(s, announcement_id, current_user)
             had_text = ann.text is not None
         if had_text:
             text = announcements.check_text(text, ctl().settings.max_text_chars)
@@ -130,12 +133,15 @@ def send(announcement_id: int):
         k: v for k, v in (("hamlets", hamlets), ("speakers", speakers)) if v}
     try:
         with ctl().db.session() as s:
-            bid = approvals.send_now(s, ctl(), announcement_id, targets=targets,
-                                     priority=request.form.get("priority", "normal"),
-                                     user=s.merge(db_user()))
+            kind, new_id = approvals.send_now(s, ctl(), announcement_id, targets=targets,
+                                              priority=request.form.get("priority", "normal"),
+                                              user=s.merge(db_user()))
     except ServiceError as exc:
         release_submission()
         field, msg = error_of(exc)
         return _detail(announcement_id, {"send_" + field: msg}, {}, 422)
+    if kind == "request":
+        flash(_("Saved. It will be broadcast once a leader approves it."), "ok")
+        return finish_submission(url_for("ui.announcement", announcement_id=announcement_id))
     ctl().kick()
-    return finish_submission(url_for("ui.broadcast", broadcast_id=bid))
+    return finish_submission(url_for("ui.broadcast", broadcast_id=new_id))

@@ -11,10 +11,11 @@ from types import SimpleNamespace
 from flask import jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from audio.errors import AudioError
 from controller import speech
-from controller.services import announcements, approvals, registry
+from controller.services import access, announcements, approvals, registry
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -38,8 +39,8 @@ MAX_SHOWN = 5
 
 def _page(form: compose_form.ComposeForm | None = None, status: int = 200):
     with ctl().db.session() as s:
-        hamlets = registry.list_hamlets(s)
-        speakers = registry.list_speakers(s)
+        hamlets = registry.list_hamlets(s, current_user)
+        speakers = registry.list_speakers(s, user=current_user)
         return render_template("compose.html", form=form or compose_form.ComposeForm(),
                                hamlets=hamlets, speakers=speakers,
                                max_chars=ctl().settings.max_text_chars), status
@@ -172,7 +173,7 @@ def preview_schedule():
             duration_ms=max(1000, int(duration_s * 1000))))
         try:
             with ctl().db.session() as s:
-                ids = frozenset(x.id for x in registry.resolve_targets(s, form.targets))
+                ids = frozenset(x.id for x in access.resolve_targets(s, current_user, form.targets))
                 found = conflicts_for(s, ctl(), plan, ids, draft, now)
             conflicts = [c["message"] if english else c["message_vi"] for c in found[:MAX_SHOWN]]
             if len(found) > MAX_SHOWN:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from controller.models import User
 from controller.services import audit, users
+from controller.services.errors import Forbidden as Refused
 from controller.services.errors import NotFound as MissingThing
 from web.auth import SESSION_GENERATION, SessionUser
 from web.context import ctl
@@ -161,6 +162,16 @@ def not_found(exc: NotFound):
     if request.path.startswith("/api/"):
         return {"error": "not_found", "message": exc.description}, 404
     return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+
+
+@bp.app_errorhandler(Refused)
+def refused(exc: Refused):
+    """A service refusal (role, hamlet) that a page did not turn into a form error: a 403."""
+    from web.ui.common import error_of
+
+    if request.path.startswith("/api/"):
+        return exc.to_dict(), 403
+    return render_template("error.html", code=403, message=error_of(exc)[1]), 403
 
 
 @bp.app_errorhandler(MissingThing)
