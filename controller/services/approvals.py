@@ -101,6 +101,15 @@ def requests_for(s: Session, announcement_id: int) -> list[BroadcastRequest]:
                           .order_by(BroadcastRequest.id)))
 
 
+def audio_visible(s: Session, sha256: str, user) -> bool:
+    """Whether a logged-in user may fetch stored audio: a preview, or a visible announcement's."""
+    scope = access.scope_of(user)
+    if not scope.limited:
+        return True
+    anns = list(s.scalars(sa.select(Announcement).where(Announcement.audio_sha256 == sha256)))
+    return not anns or any(visible(s, a, scope, user) for a in anns)
+
+
 def pending(s: Session, user=None) -> list[Announcement]:
     """Drafts and announcements with a request waiting for approval, newest first."""
     waiting = sa.select(BroadcastRequest.announcement_id).where(BroadcastRequest.status == "pending")

@@ -24,6 +24,7 @@ from web.ui.common import (
     message,
     release_submission,
     repeat_submission,
+    status_of,
 )
 
 
@@ -71,6 +72,8 @@ def approve(announcement_id: int):
         results = approvals.approve(ctl(), announcement_id, db_user())
     except ServiceError as exc:
         release_submission()
+        if exc.status in (403, 404):
+            raise  # not his to approve: the 403/404 page, not a hint on a page he may not see
         flash(message(exc.code, exc.message), "error")
         return redirect(url_for("ui.announcement", announcement_id=announcement_id))
     flash(_("Approved."), "ok")
@@ -93,6 +96,7 @@ def edit(announcement_id: int):
     title = request.form.get("title", "").strip()
     text = request.form.get("text")
     errors = {}
+    status = 422
     rendered = None
     try:
         with ctl().db.session() as s:
@@ -113,10 +117,11 @@ def edit(announcement_id: int):
     except ServiceError as exc:
         field, msg = error_of(exc)
         errors[field] = msg
+        status = status_of(exc)
     if errors:
         release_submission()
         return _detail(announcement_id, errors, {"title": title, "text": request.form.get("text", "")},
-                       422)
+                       status)
     flash(_("Saved. The announcement is a draft again and needs approval."), "ok")
     return finish_submission(url_for("ui.announcement", announcement_id=announcement_id))
 
@@ -139,7 +144,7 @@ def send(announcement_id: int):
     except ServiceError as exc:
         release_submission()
         field, msg = error_of(exc)
-        return _detail(announcement_id, {"send_" + field: msg}, {}, 422)
+        return _detail(announcement_id, {"send_" + field: msg}, {}, status_of(exc))
     if kind == "request":
         flash(_("Saved. It will be broadcast once a leader approves it."), "ok")
         return finish_submission(url_for("ui.announcement", announcement_id=announcement_id))

@@ -8,7 +8,7 @@ from flask import render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from controller.services import registry
+from controller.services import access, registry
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -64,10 +64,12 @@ def calendar():
         items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone,
                               user=current_user)
         targets, durations, summaries, titles = {}, {}, {}, {}
+        scope = access.scope_of(current_user)
         for sch in manage.list_visible(s, None, current_user):
             plan = SchedulePlan.from_dict(sch.plan)
             try:
-                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets))
+                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets)
+                                            if scope.allows(x.hamlet_id))
             except ServiceError:
                 targets[sch.id] = frozenset()
             dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0

@@ -81,6 +81,11 @@ def error_of(exc: ServiceError) -> tuple[str, str]:
     return exc.field or "form", message(exc.code, exc.message)
 
 
+def status_of(exc: ServiceError, default: int = 422) -> int:
+    """The page status for a refused form: 403/404 stay what they are, other errors are 422."""
+    return exc.status if exc.status in (403, 404) else default
+
+
 def outside_areas(hamlet: str) -> str:
     """The sentence for a target outside the user's hamlets, naming it."""
     from flask_babel import gettext

@@ -30,6 +30,7 @@ from web.ui.common import (
     release_submission,
     repeat_submission,
     schedule_errors,
+    status_of,
 )
 
 # Used when no audio preview was made yet: a brisk Vietnamese announcer reads ~14 characters/s.
@@ -61,6 +62,7 @@ def compose_submit():
     if again is not None:
         return again
     form = compose_form.read(request, ctl().settings.max_text_chars, ctl().settings.timezone)
+    status = 422
     user = db_user()
     if form.emergency and user.role not in APPROVERS:
         form.errors["emergency"] = message("forbidden_role")
@@ -86,9 +88,10 @@ def compose_submit():
     except ServiceError as exc:
         field, msg = error_of(exc)
         form.errors[field] = msg
+        status = status_of(exc)
     if form.errors:
         release_submission()
-        return _page(form, 422)
+        return _page(form, status)
     if form.emergency:
         ctl().kick()
     return finish_submission(target)
@@ -178,6 +181,8 @@ def preview_schedule():
             conflicts = [c["message"] if english else c["message_vi"] for c in found[:MAX_SHOWN]]
             if len(found) > MAX_SHOWN:
                 conflicts.append(_("and %(n)s more overlaps", n=len(found) - MAX_SHOWN))
-        except ServiceError:
+        except ServiceError as exc:
+            if exc.status == 403:  # outside the user's hamlets: say so, show nothing of them
+                return jsonify(error=exc.code, message=error_of(exc)[1]), 403
             conflicts = []
     return jsonify(summary=summary, errors={}, conflicts=conflicts)

@@ -92,5 +92,7 @@ def fleet_action(speaker_id: str, action: str):
         else:
             return render_template("error.html", code=404, message=_("This page does not exist.")), 404
     except (ServiceError, AudioError) as exc:
+        if getattr(exc, "status", None) in (403, 404):
+            raise  # another hamlet's speaker: the 403/404 page
         flash(message(exc.code, str(exc)), "error")
     return redirect(url_for("ui.fleet") + f"#spk-{speaker_id}")
