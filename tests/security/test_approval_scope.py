@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from controller.models import Broadcast, Schedule
 from controller.services import approvals, registry, users
+from controller.services.errors import Forbidden
 from controller.web_models import BroadcastRequest
 from schedules import manage
 from tests.schedules.conftest import make_announcement
@@ -97,7 +98,7 @@ def test_an_editor_cannot_change_an_approved_schedule_without_approval(client, c
     # The editor cannot save it directly through the service either.
     with controller.db.session() as s:
         ed = users.get_user(s, "editor-user")
-    with pytest.raises(Exception, match="approval"):
+    with pytest.raises(Forbidden, match="approval"):
         manage.update(controller, sid, moved, ed, datetime.now(UTC))
     # Once an approver approves the change, it is carried out.
     with controller.db.session() as s:
@@ -108,7 +109,6 @@ def test_an_editor_cannot_change_an_approved_schedule_without_approval(client, c
 
 
 def test_an_editor_sending_again_asks_for_approval_and_never_emergency(app, controller, approved):
-    from controller.services.errors import Forbidden
 
     with controller.db.session() as s:
         editor, _ = users.add_user(s, "bien-tap", "editor")

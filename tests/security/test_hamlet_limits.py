@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from controller.models import AuditEvent, Broadcast, Schedule, User
 from controller.services import approvals, broadcasts, registry, users
+from controller.services.errors import ServiceError
 from controller.web_models import BroadcastRequest
 from schedules import manage
 from tests.schedules.conftest import make_announcement
@@ -217,6 +218,5 @@ def test_the_restriction_is_set_by_cli_and_users_page_and_audited(app, controlle
     assert ("cli", "truong-ap", "Ấp 3 -> whole commune") in changes
     assert ("quan-tri", "viewer-3", "Ấp 3 -> Ấp 1") in changes
     # An admin is for the whole commune.
-    with controller.db.session() as s:
-        with pytest.raises(Exception, match="admin"):
-            users.add_user(s, "qt-2", "admin", PASSWORD, areas=[ap1])
+    with controller.db.session() as s, pytest.raises(ServiceError, match="admin"):
+        users.add_user(s, "qt-2", "admin", PASSWORD, areas=[ap1])
