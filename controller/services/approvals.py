@@ -51,6 +51,16 @@ def check_request(s: Session, *, targets, priority: str, when: str, schedule_for
     return speakers
 
 
+def check_compose(s: Session, *, targets, priority: str, when: str, schedule_form: dict | None,
+                  emergency: bool, user: User) -> None:
+    """Check a compose form before any speech is made: refusals cost no synthesis."""
+    if emergency:
+        access.resolve_targets(s, user, targets)
+    else:
+        check_request(s, targets=targets, priority=priority, when=when,
+                      schedule_form=schedule_form, user=user)
+
+
 def create_draft(s: Session, ctx, *, title: str, text: str | None, rendered, source: str,
                  targets: dict, priority: str, when: str, schedule_form: dict | None,
                  user: User) -> BroadcastRequest:

@@ -70,6 +70,11 @@ def compose_submit():
         release_submission()
         return _page(form, 422)
     try:
+        with ctl().db.session() as s:
+            approvals.check_compose(
+                s, targets=form.targets, priority=form.priority, when=form.when,
+                schedule_form=form.schedule_form() if form.when == "schedule" else None,
+                emergency=form.emergency, user=s.merge(user))
         rendered, text, source = _render(form)
         with ctl().db.session() as s:
             user = s.merge(user)
