@@ -95,14 +95,17 @@ def user():
 @click.option("--role", type=click.Choice(["admin", "editor", "approver", "viewer"]),
               required=True)
 @click.option("--password", default=None, help="default: generated and printed")
-def user_add(settings, name, role, password):
+@click.option("--hamlet", "hamlets", multiple=True,
+              help="limit the user to this hamlet (repeatable); default: the whole commune")
+def user_add(settings, name, role, password, hamlets):
     """Create a user."""
-    from controller.services import users
+    from controller.services import access, users
 
     ctl = controller_for(settings)
     with service_session(ctl) as s:
-        _, pw = users.add_user(s, name, role, password, actor="cli")
-    click.echo(f"created {role} {name}")
+        _, pw = users.add_user(s, name, role, password, actor="cli",
+                               areas=access.hamlet_ids_by_name(s, list(hamlets)))
+    click.echo(f"created {role} {name}" + (f" limited to {', '.join(hamlets)}" if hamlets else ""))
     if not password:
         click.echo(f"password: {pw}")
 
@@ -145,6 +148,23 @@ def user_role(settings, name, role):
     with service_session(ctl) as s:
         users.set_role(s, name, role, actor="cli")
     click.echo(f"{name} is now {role}")
+
+
+@user.command("hamlets")
+@data_option
+@click.argument("name")
+@click.option("--hamlet", "hamlets", multiple=True,
+              help="a hamlet the user may send to and see (repeatable); none: the whole commune")
+def user_hamlets(settings, name, hamlets):
+    """Limit a user to hamlets, or give back the whole commune with no --hamlet (audited)."""
+    from controller.services import access, users
+
+    ctl = controller_for(settings)
+    with service_session(ctl) as s:
+        users.set_areas(s, users.get_user(s, name), access.hamlet_ids_by_name(s, list(hamlets)),
+                        actor="cli")
+    click.echo(f"{name} is limited to {', '.join(hamlets)}" if hamlets
+               else f"{name} may use the whole commune")
 
 
 @main.group()

@@ -85,6 +85,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    areas: Mapped[list | None] = mapped_column(sa.JSON)
+    """Ids of the hamlets this user is limited to; empty or None means the whole commune."""
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Bumped to end every web session of the user (logout, password/role/area change, disable)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

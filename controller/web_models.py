@@ -33,6 +33,8 @@ class BroadcastRequest(Base):
     when: Mapped[str] = mapped_column(sa.String(20), default="now")
     """"now" (send when approved) or "schedule"."""
     schedule_form: Mapped[dict | None] = mapped_column(sa.JSON)
+    schedule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schedules.id"))
+    """For a change to an existing schedule: the schedule it replaces once approved."""
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     """pending, done or cancelled."""
     result: Mapped[str | None] = mapped_column(sa.String(200))

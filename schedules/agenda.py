@@ -62,10 +62,20 @@ def _item(sch: Schedule, plan: SchedulePlan, due: datetime, tz: ZoneInfo,
     return item
 
 
-def agenda(s, start: datetime, end: datetime, now: datetime, timezone: str) -> list[dict]:
-    """Occurrences due in [start, end), oldest first, with their state."""
+def agenda(s, start: datetime, end: datetime, now: datetime, timezone: str, user=None) -> list[dict]:
+    """Occurrences due in [start, end), oldest first, with their state (in the user's hamlets)."""
+    from controller.services import access
+
     tz = ZoneInfo(timezone)
-    rows = store.occurrences_between(s, start, end, limit=MAX_ITEMS)
+    scope = access.scope_of(user)
+    seen: dict[int, bool] = {}
+
+    def shown(sch: Schedule) -> bool:
+        if sch.id not in seen:
+            seen[sch.id] = access.targets_visible(s, scope, sch.targets)
+        return seen[sch.id]
+
+    rows = [o for o in store.occurrences_between(s, start, end, limit=MAX_ITEMS) if shown(o.schedule)]
     plans = {}
     keys = []
     for occ in rows:
@@ -75,6 +85,8 @@ def agenda(s, start: datetime, end: datetime, now: datetime, timezone: str) -> l
     items = [_item(o.schedule, plans[o.schedule_id], o.due_at, tz, o, found) for o in rows]
     stored = {o.occurrence_key for o in rows}
     for sch in store.active_schedules(s):
+        if not shown(sch):
+            continue
         begin = max(start, sch.planned_until or now, now)
         if begin >= end:
             continue

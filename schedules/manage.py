@@ -3,16 +3,23 @@
 Input goes through schedules.forms.check_plan (every field error at once, with message_vi);
 conflicts per speaker are computed before saving and returned with the answer. After each
 change the runner (if this process has one) re-derives rows and timers from the DB.
+
+A schedule decides targets, priority and times, so only approvers and admins save one
+directly (`create`, `update`). An editor's schedule or change goes through `submit`, which
+stores it as a request on the announcement; it is carried out when an approver approves
+(controller.services.approvals). Pausing, resuming and cancelling never add airtime beyond
+what was approved, so editors may do those. Hamlet limits come from controller.services.access.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from controller.models import Announcement, Schedule, User
-from controller.services import audit, registry
-from controller.services.errors import Conflict, NotFound, ServiceError
+from controller.services import access, audit, registry
+from controller.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from protocol.errors import ProtocolError
 from protocol.messages import format_time, parse_time
 from schedules import store
@@ -55,15 +62,18 @@ def _form_with_defaults(ctx, body: dict[str, Any]) -> dict[str, Any]:
     return form
 
 
-def _announcement(s, body: dict[str, Any]) -> Announcement:
+def _announcement(s, body: dict[str, Any], user: User | None, need_approved: bool = True
+                  ) -> Announcement:
+    from controller.services.approvals import visible
+
     raw = body.get("announcement_id")
     if raw is None:
         raise ServiceError("announcement_required", "missing field 'announcement_id'",
                            field="announcement_id")
     ann = s.get(Announcement, raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
-    if ann is None:
+    if ann is None or not visible(s, ann, access.scope_of(user), user):
         raise NotFound("unknown_announcement", f"unknown announcement {raw!r}", field="announcement_id")
-    if ann.status != "approved":
+    if need_approved and ann.status != "approved":
         raise ServiceError("not_approved", "the announcement is not approved yet; a schedule "
                            "needs an approved announcement", field="announcement_id")
     if ann.audio is None:
@@ -113,22 +123,64 @@ def _schedule_of(key: str, own: int | None) -> int | None:
     return int(head) if head.isdigit() else own
 
 
-def _check(s, ctx, body: dict[str, Any], now: datetime, schedule_id: int | None = None):
+def _check(s, ctx, body: dict[str, Any], now: datetime, user: User | None,
+           schedule_id: int | None = None, need_approved: bool = True):
     if not isinstance(body.get("targets"), dict):
         raise ServiceError("targets_required", "missing field 'targets'", field="targets")
     plan, errors = check_plan(_form_with_defaults(ctx, body), now_utc=now)
     if errors:
         raise ScheduleInvalid(errors)
-    ann = _announcement(s, body)
-    speakers = frozenset(x.id for x in registry.resolve_targets(s, body["targets"]))
+    access.check_priority(user, plan.priority)
+    ann = _announcement(s, body, user, need_approved)
+    speakers = frozenset(x.id for x in access.resolve_targets(s, user, body["targets"]))
     return plan, ann, speakers, conflicts_for(s, ctx, plan, speakers, ann, now, schedule_id)
+
+
+def _may_save(user: User) -> None:
+    if user.role not in access.APPROVE_ROLES:
+        raise Forbidden("approval_required", "a schedule decides targets, priority and times: "
+                        "an editor's schedule waits for approval (use submit)")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `submit` did: a saved schedule, or a request waiting for approval."""
+
+    schedule_id: int | None
+    request_id: int | None
+    conflicts: list[dict]
+
+
+def submit(ctx, body: dict[str, Any], user: User, now: datetime, dry_run: bool = False,
+           schedule_id: int | None = None) -> Outcome:
+    """Create (or, with schedule_id, replace) a schedule; an editor's waits for approval."""
+    if user.role in access.APPROVE_ROLES:
+        if schedule_id is None:
+            sid, conflicts = create(ctx, body, user, now, dry_run)
+            return Outcome(sid, None, conflicts)
+        return Outcome(schedule_id, None, update(ctx, schedule_id, body, user, now, dry_run))
+    from controller.services import approvals
+
+    with ctx.db.session() as s:
+        if schedule_id is not None:
+            sch = _writable(s, schedule_id, user)
+            if sch.status == "cancelled":
+                raise Conflict("schedule_cancelled", "a cancelled schedule cannot be edited")
+        plan, ann, _, conflicts = _check(s, ctx, body, now, user, schedule_id, need_approved=False)
+        if dry_run:
+            return Outcome(schedule_id, None, conflicts)
+        form = {k: v for k, v in body.items() if k not in ("announcement_id", "targets", "priority")}
+        req = approvals.add_request(s, ann, user, targets=body["targets"], priority=plan.priority,
+                                    when="schedule", schedule_form=form, schedule_id=schedule_id)
+        return Outcome(schedule_id, req.id, conflicts)
 
 
 def create(ctx, body: dict[str, Any], user: User, now: datetime, dry_run: bool = False
            ) -> tuple[int | None, list[dict]]:
-    """Validate and (unless dry_run) save a schedule; returns (id or None, conflicts)."""
+    """Validate and (unless dry_run) save a schedule (approvers, admins); returns (id, conflicts)."""
+    _may_save(user)
     with ctx.db.session() as s:
-        plan, ann, _, conflicts = _check(s, ctx, body, now)
+        plan, ann, _, conflicts = _check(s, ctx, body, now, user)
         if dry_run:
             return None, conflicts
         sch = store.add_schedule(s, announcement_id=ann.id, plan=plan.to_dict(),
@@ -140,22 +192,36 @@ def create(ctx, body: dict[str, Any], user: User, now: datetime, dry_run: bool =
     return schedule_id, conflicts
 
 
-def get(s, schedule_id: int) -> Schedule:
-    """A schedule or NotFound."""
+def get(s, schedule_id: int, user: User | None = None) -> Schedule:
+    """A schedule or NotFound (also when it airs nowhere in the user's hamlets)."""
     sch = store.get_schedule(s, schedule_id)
-    if sch is None:
+    if sch is None or not access.targets_visible(s, access.scope_of(user), sch.targets):
         raise NotFound("unknown_schedule", f"unknown schedule {schedule_id}")
+    return sch
+
+
+def list_visible(s, status: str | None, user: User | None) -> list[Schedule]:
+    """Schedules, newest first, that air in the user's hamlets."""
+    scope = access.scope_of(user)
+    return [x for x in store.list_schedules(s, status) if access.targets_visible(s, scope, x.targets)]
+
+
+def _writable(s, schedule_id: int, user: User | None) -> Schedule:
+    """A schedule the user may change: all its places inside his hamlets (403 names one)."""
+    sch = get(s, schedule_id, user)
+    access.check_targets(s, user, sch.targets)
     return sch
 
 
 def update(ctx, schedule_id: int, body: dict[str, Any], user: User, now: datetime,
            dry_run: bool = False) -> list[dict]:
     """Replace a schedule's plan/targets/announcement; future planned occurrences are re-derived."""
+    _may_save(user)
     with ctx.db.session() as s:
-        sch = get(s, schedule_id)
+        sch = _writable(s, schedule_id, user)
         if sch.status == "cancelled":
             raise Conflict("schedule_cancelled", "a cancelled schedule cannot be edited")
-        plan, ann, _, conflicts = _check(s, ctx, body, now, schedule_id)
+        plan, ann, _, conflicts = _check(s, ctx, body, now, user, schedule_id)
         if dry_run:
             return conflicts
         sch.plan, sch.targets, sch.announcement_id = plan.to_dict(), body["targets"], ann.id
@@ -176,7 +242,7 @@ _REASONS = {
 def set_status(ctx, schedule_id: int, action: str, user: User, now: datetime) -> Schedule:
     """pause, resume or cancel a whole schedule."""
     with ctx.db.session() as s:
-        sch = get(s, schedule_id)
+        sch = _writable(s, schedule_id, user)
         if sch.status == "cancelled":
             raise Conflict("schedule_cancelled", "the schedule is already cancelled")
         if action == "pause" and sch.status == "active":
@@ -208,7 +274,7 @@ def cancel_occurrence(ctx, schedule_id: int, due_at: Any, user: User, now: datet
     except ProtocolError as exc:
         raise ServiceError("bad_due_at", str(exc), field="due_at") from None
     with ctx.db.session() as s:
-        sch = get(s, schedule_id)
+        sch = _writable(s, schedule_id, user)
         rec = SchedulePlan.from_dict(sch.plan).recurrence
         if due not in occurrences(rec, due, due + timedelta(seconds=1)):
             raise NotFound("unknown_occurrence", "the schedule has no occurrence at that time",

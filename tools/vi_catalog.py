@@ -58,6 +58,15 @@ VI: dict[str, str] = {
     "Stream stopped": "Luồng đã dừng",
     "Ended": "Đã kết thúc",
     "Stop sent": "Đã gửi lệnh dừng",
+    "Only a leader (approver) or an admin may use emergency priority.":
+        "Chỉ lãnh đạo (người duyệt) hoặc quản trị viên được dùng mức khẩn cấp.",
+    "This needs a leader's approval.": "Việc này cần lãnh đạo duyệt.",
+    "An admin manages the whole commune and cannot be limited to hamlets.":
+        "Quản trị viên quản lý cả xã, không thể giới hạn theo ấp.",
+    "%(hamlet)s is not one of your hamlets: you may only send to your own.":
+        "%(hamlet)s không thuộc ấp của bạn: bạn chỉ được phát cho ấp của mình.",
+    "Only these hamlets (none ticked: the whole commune)":
+        "Chỉ các ấp này (không chọn ấp nào: cả xã)",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from controller.services import broadcasts, registry, sending, speech_admin
+from controller.services import access, broadcasts, registry, sending, speech_admin
 from controller.services.errors import ServiceError
 from web import serializers
 from web.auth import api_auth, csrf
@@ -51,7 +51,8 @@ def openapi():
 def list_speakers():
     """Every active speaker with presence and health."""
     with ctl().db.session() as s:
-        items = [serializers.speaker(spk, ctl().settings) for spk in registry.list_speakers(s)]
+        items = [serializers.speaker(spk, ctl().settings)
+                 for spk in registry.list_speakers(s, user=g.api_user)]
     return jsonify(speakers=items)
 
 
@@ -62,7 +63,7 @@ def list_hamlets():
     with ctl().db.session() as s:
         items = [{"id": h.id, "name": h.name,
                   "speakers": sorted(x.id for x in h.speakers if x.revoked_at is None)}
-                 for h in registry.list_hamlets(s)]
+                 for h in registry.list_hamlets(s, g.api_user)]
     return jsonify(hamlets=items)
 
 
@@ -85,7 +86,9 @@ def list_broadcasts():
     """The most recent broadcasts with per-state counts."""
     limit = min(max(request.args.get("limit", 20, type=int), 1), 200)
     with ctl().db.session() as s:
-        items = [serializers.broadcast_summary(b) for b in broadcasts.recent(s, limit)]
+        scope = access.scope_of(g.api_user)
+        items = [serializers.broadcast_summary(b, access.visible_deliveries(s, b, scope))
+                 for b in broadcasts.recent(s, limit, g.api_user)]
     return jsonify(broadcasts=items)
 
 
@@ -94,7 +97,9 @@ def list_broadcasts():
 def get_broadcast(broadcast_id: int):
     """One broadcast with every delivery and its events."""
     with ctl().db.session() as s:
-        return jsonify(serializers.broadcast_detail(broadcasts.get(s, broadcast_id)))
+        b = broadcasts.get(s, broadcast_id, g.api_user)
+        shown = access.visible_deliveries(s, b, access.scope_of(g.api_user))
+        return jsonify(serializers.broadcast_detail(b, shown))
 
 
 @bp.post("/preview")

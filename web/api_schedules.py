@@ -54,18 +54,27 @@ def _dry_run(body: dict) -> bool:
     return value
 
 
+def _requested(out: manage.Outcome):
+    """202: an editor's schedule or change waits for an approver."""
+    return jsonify(status="pending_approval", request_id=out.request_id,
+                   schedule_id=out.schedule_id, conflicts=out.conflicts,
+                   message="saved as a request: it airs once an approver approves it"), 202
+
+
 @bp.post("/schedules")
 @api_auth(*EDIT_ROLES)
 def create_schedule():
     """Create a schedule (or only check it with dry_run); conflicts per speaker come back either way."""
     body = json_body()
     dry = _dry_run(body)
-    sid, conflicts = manage.create(ctl(), body, g.api_user, utcnow(), dry_run=dry)
+    out = manage.submit(ctl(), body, g.api_user, utcnow(), dry_run=dry)
     if dry:
-        return jsonify(ok=True, dry_run=True, conflicts=conflicts), 200
+        return jsonify(ok=True, dry_run=True, conflicts=out.conflicts), 200
+    if out.request_id is not None:
+        return _requested(out)
     with ctl().db.session() as s:
-        out = _schedule(manage.get(s, sid))
-    return jsonify({**out, "conflicts": conflicts}), 201
+        shown = _schedule(manage.get(s, out.schedule_id, g.api_user))
+    return jsonify({**shown, "conflicts": out.conflicts}), 201
 
 
 @bp.get("/schedules")
@@ -77,7 +86,7 @@ def list_schedules():
         raise ServiceError("bad_status", f"status must be one of {', '.join(store.STATUSES)}",
                            field="status")
     with ctl().db.session() as s:
-        return jsonify(schedules=[_schedule(x) for x in store.list_schedules(s, status)])
+        return jsonify(schedules=[_schedule(x) for x in manage.list_visible(s, status, g.api_user)])
 
 
 @bp.get("/schedules/<int:schedule_id>")
@@ -85,7 +94,7 @@ def list_schedules():
 def get_schedule(schedule_id: int):
     """One schedule."""
     with ctl().db.session() as s:
-        return jsonify(_schedule(manage.get(s, schedule_id)))
+        return jsonify(_schedule(manage.get(s, schedule_id, g.api_user)))
 
 
 @bp.put("/schedules/<int:schedule_id>")
@@ -94,10 +103,12 @@ def update_schedule(schedule_id: int):
     """Replace a schedule; its future occurrences are planned again from the new plan."""
     body = json_body()
     dry = _dry_run(body)
-    conflicts = manage.update(ctl(), schedule_id, body, g.api_user, utcnow(), dry_run=dry)
+    out = manage.submit(ctl(), body, g.api_user, utcnow(), dry_run=dry, schedule_id=schedule_id)
+    if out.request_id is not None:
+        return _requested(out)
     with ctl().db.session() as s:
-        out = _schedule(manage.get(s, schedule_id))
-    return jsonify({**out, "conflicts": conflicts, "dry_run": dry})
+        shown = _schedule(manage.get(s, schedule_id, g.api_user))
+    return jsonify({**shown, "conflicts": out.conflicts, "dry_run": dry})
 
 
 @bp.delete("/schedules/<int:schedule_id>")
@@ -170,5 +181,5 @@ def get_agenda():
     if end - start > timedelta(days=MAX_AGENDA_DAYS):
         raise ServiceError("range_too_long", f"at most {MAX_AGENDA_DAYS} days at once", field="to")
     with ctl().db.session() as s:
-        items = agenda(s, start, end, now, ctl().settings.timezone)
+        items = agenda(s, start, end, now, ctl().settings.timezone, user=g.api_user)
     return jsonify(**{"from": format_time(start), "to": format_time(end), "occurrences": items})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask, abort, g, jsonify, request
+from flask import Flask, abort, g, jsonify, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -24,6 +24,7 @@ class SessionUser:
         self.id = user.id
         self.username = user.username
         self.role = user.role
+        self.areas = list(user.areas or [])
         self.is_authenticated = True
         self.is_active = user.active
         self.is_anonymous = False
@@ -42,9 +43,17 @@ def init(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):
+        # Checked on every request: a cookie copied before a logout, a password or role change
+        # or a disable carries an old generation and no longer logs anyone in.
+        if not user_id.isdigit():
+            return None
         with ctl().db.session() as s:
-            user = s.get(User, int(user_id)) if user_id.isdigit() else None
-            return SessionUser(user) if user and user.active else None
+            user = users.session_valid(s, int(user_id), session.get(SESSION_GENERATION))
+            return SessionUser(user) if user else None
+
+
+SESSION_GENERATION = "gen"
+"""Session key holding the user's session generation at login."""
 
 
 def roles_required(*roles: str):

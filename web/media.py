@@ -30,11 +30,20 @@ def audio(sha256: str):
             reason = "speaker revoked"  # its links die with its broker account
         if reason:
             abort(403, description=reason)
+    elif not _user_may_hear(sha256):
+        abort(404)  # another hamlet's announcement, for a user limited to his hamlets
     path = store.path_for(sha256)
     if not path.exists():
         abort(404)
     # conditional=True gives Range support, so agents can resume interrupted downloads.
     return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=86400)
+
+
+def _user_may_hear(sha256: str) -> bool:
+    from controller.services import approvals
+
+    with ctl().db.session() as s:
+        return approvals.audio_visible(s, sha256, current_user)
 
 
 def _speaker_active(speaker_id: str) -> bool:

@@ -26,10 +26,16 @@ def spec() -> dict:
         ]
     }
     secured = [{"bearer": []}]
-    common = {"401": _err("missing or invalid token"), "403": _err("role not allowed")}
+    common = {"401": _err("missing or invalid token"),
+              "403": _err("role not allowed, or a target outside the user's hamlets (named)")}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "commune-radio API", "version": "1"},
+        "info": {"title": "commune-radio API", "version": "1",
+                 "description": "A user limited to hamlets sees only their speakers, broadcasts "
+                                "and schedules (others answer 404), and may target only them "
+                                "(403 naming the hamlet). Emergency priority is for approvers "
+                                "and admins; an editor's schedule or change waits for approval "
+                                "(202)."},
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

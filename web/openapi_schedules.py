@@ -10,7 +10,9 @@ def _err(desc: str) -> dict:
     return {"description": desc, "content": {"application/json": {"schema": ERROR}}}
 
 
-COMMON = {"401": _err("missing or invalid token"), "403": _err("role not allowed")}
+COMMON = {"401": _err("missing or invalid token"),
+          "403": _err("role not allowed, emergency priority asked by an editor, or a target "
+                      "outside the user's hamlets (the message names it)")}
 SID = [{"name": "schedule_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 FIELD_ERRORS = {"description": "bad input; `errors` lists every field with message and message_vi",
                 "content": {"application/json": {"schema": {
@@ -28,6 +30,14 @@ CONFLICTS = {"type": "array", "items": {"type": "object", "properties": {
     "overlap_s": {"type": "number"}, "other": {"type": "string"},
     "other_schedule_id": {"type": ["integer", "null"]},
     "message": {"type": "string"}, "message_vi": {"type": "string"}}}}
+PENDING = {"description": "an editor's schedule or change: stored as a request on the announcement; "
+                          "it airs once an approver approves it",
+           "content": {"application/json": {"schema": {
+               "type": "object", "required": ["status", "request_id"],
+               "properties": {"status": {"enum": ["pending_approval"]},
+                              "request_id": {"type": "integer"},
+                              "schedule_id": {"type": ["integer", "null"]},
+                              "conflicts": CONFLICTS, "message": {"type": "string"}}}}}}
 SCHEDULE_IN = {
     "type": "object", "required": ["announcement_id", "targets", "kind"],
     "description": "Recurrence fields at top level or under `recurrence`: kind (once, daily, weekly, "
@@ -35,7 +45,9 @@ SCHEDULE_IN = {
                    "'YYYY-MM-DD HH:MM[:SS]'), start_date, end_date, times, weekdays, month_day, "
                    "nth_weekday, dates, cron.",
     "properties": {
-        "announcement_id": {"type": "integer", "description": "an approved announcement"},
+        "announcement_id": {"type": "integer",
+                            "description": "an approved announcement (an editor's request may "
+                                           "name a draft: both are approved together)"},
         "targets": {"$ref": "#/components/schemas/Targets"},
         "kind": {"enum": ["once", "daily", "weekly", "monthly", "dates", "cron"]},
         "repeat_count": {"type": "integer", "minimum": 1, "maximum": 10},
@@ -71,7 +83,8 @@ def paths() -> dict:
                     "responses": {"200": {"description": "schedules"}, **COMMON}},
             "post": {"summary": "Create a schedule (dry_run: only check and report conflicts)",
                      "security": SECURED, "requestBody": BODY,
-                     "responses": {"201": SCHEDULE, "200": {"description": "dry run: conflicts"},
+                     "responses": {"201": SCHEDULE, "202": PENDING,
+                                   "200": {"description": "dry run: conflicts"},
                                    "400": FIELD_ERRORS, "404": _err("unknown announcement/target"),
                                    **COMMON}}},
         "/api/v1/schedules/{schedule_id}": {
@@ -79,7 +92,7 @@ def paths() -> dict:
                     "responses": {"200": SCHEDULE, "404": _err("unknown schedule"), **COMMON}},
             "put": {"summary": "Replace a schedule; future occurrences are planned again",
                     "security": SECURED, "parameters": SID, "requestBody": BODY,
-                    "responses": {"200": SCHEDULE, "400": FIELD_ERRORS,
+                    "responses": {"200": SCHEDULE, "202": PENDING, "400": FIELD_ERRORS,
                                   "404": _err("unknown schedule"), "409": _err("cancelled"),
                                   **COMMON}},
             "delete": {"summary": "Cancel a schedule and its future occurrences (history stays)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from controller.models import Broadcast, Speaker, utcnow
-from controller.services import deliveries
 from protocol.messages import format_time
 
 
@@ -30,18 +29,23 @@ def speaker(spk: Speaker, settings) -> dict:
     }
 
 
-def broadcast_summary(b: Broadcast) -> dict:
-    """A broadcast with counts of deliveries per state."""
+def broadcast_summary(b: Broadcast, shown: list | None = None) -> dict:
+    """A broadcast with counts of deliveries per state (of `shown`, the visible deliveries)."""
+    shown = b.deliveries if shown is None else shown
+    counts: dict[str, int] = {}
+    for d in shown:
+        counts[d.state] = counts.get(d.state, 0) + 1
     return {
         "id": b.id, "title": b.announcement.title, "priority": b.priority,
         "engine": b.announcement.engine, "play_at": t(b.play_at), "expires_at": t(b.expires_at),
-        "created_at": t(b.created_at), "states": deliveries.summary(b),
+        "created_at": t(b.created_at), "states": counts,
     }
 
 
-def broadcast_detail(b: Broadcast) -> dict:
-    """A broadcast with each delivery's state and events."""
-    out = broadcast_summary(b)
+def broadcast_detail(b: Broadcast, shown: list | None = None) -> dict:
+    """A broadcast with each (visible) delivery's state and events."""
+    shown = b.deliveries if shown is None else shown
+    out = broadcast_summary(b, shown)
     out["text"] = b.announcement.text
     out["spoken_text"] = b.announcement.spoken_text
     out["duration_ms"] = b.announcement.audio.duration_ms if b.announcement.audio else None
@@ -49,6 +53,6 @@ def broadcast_detail(b: Broadcast) -> dict:
         {"speaker_id": d.speaker_id, "state": d.state, "command_id": d.command_id,
          "events": [{"event": e.event, "at": t(e.at), "source": e.source, "detail": e.detail}
                     for e in d.events]}
-        for d in sorted(b.deliveries, key=lambda x: x.speaker_id)
+        for d in sorted(shown, key=lambda x: x.speaker_id)
     ]
     return out

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import AuditEvent, User
-from controller.services import audit, users
+from controller.services import access, audit, users
 from controller.services.errors import NotFound, ServiceError
 
 
@@ -31,11 +31,16 @@ def _last_admin(s: Session, user: User) -> bool:
     return n <= 1
 
 
-def update(s: Session, user_id: int, *, role: str, active: bool, actor: User) -> User:
-    """Change a user's role and active flag; the last active admin cannot be demoted or disabled."""
+def update(s: Session, user_id: int, *, role: str, active: bool, actor: User,
+           areas: list[int] | None = None) -> User:
+    """Change a user's role, active flag and hamlets (None: unchanged); all audited.
+
+    The last active admin cannot be demoted or disabled.
+    """
     user = get(s, user_id)
     if role not in users.ROLES:
         raise ServiceError("bad_role", f"role must be one of {', '.join(users.ROLES)}", field="role")
+    access.check_areas(s, role, user.areas if areas is None else areas)
     if (role != "admin" or not active) and _last_admin(s, user):
         raise ServiceError("last_admin", "the last active admin must stay an active admin",
                            field="role")
@@ -43,10 +48,14 @@ def update(s: Session, user_id: int, *, role: str, active: bool, actor: User) ->
         audit.record(s, "role_changed", actor=actor.username, target=user.username,
                      detail=f"{user.role} -> {role}")
         user.role = role
+        users.end_sessions(user)
     if active != user.active:
         audit.record(s, "user_enabled" if active else "user_disabled", actor=actor.username,
                      target=user.username)
         user.active = active
+        users.end_sessions(user)
+    if areas is not None:
+        users.set_areas(s, user, areas, actor=actor.username)
     return user
 
 
@@ -59,14 +68,21 @@ def set_password(s: Session, user_id: int, password: str, *, actor: User) -> Use
     user.password_hash = users.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    users.end_sessions(user)
     audit.record(s, "password_set", actor=actor.username, target=user.username)
     return user
 
 
 def audit_page(s: Session, *, action: str | None = None, actor: str | None = None,
-               page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], bool]:
-    """A page of the audit log, newest first, and whether more follow."""
+               page: int = 1, per_page: int = 50, user=None) -> tuple[list[AuditEvent], bool]:
+    """A page of the audit log, newest first, and whether more follow.
+
+    A user limited to hamlets sees only his own actions: the rest of the trail names
+    other hamlets' broadcasts and people.
+    """
     q = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if access.scope_of(user).limited:
+        q = q.where(AuditEvent.actor == user.username)
     if action:
         q = q.where(AuditEvent.action == action)
     if actor:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import Announcement, Broadcast, Delivery, Speaker, User, utcnow
-from controller.services import audit, deliveries
+from controller.services import access, audit, deliveries
 from controller.services.errors import Forbidden, NotFound, ServiceError
 from protocol.messages import PRIORITIES
 
@@ -36,6 +36,9 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
                         field="announcement")
     if announcement.audio_sha256 is None:
         raise ServiceError("no_audio", "the announcement has no audio", field="announcement")
+    # Every path to the air passes here (send, approval, emergency, schedule firing, test tone).
+    access.check_priority(user, priority)
+    access.check_speakers(s, user, speakers)
     now = now or utcnow()
     play_at = play_at or now
     b = Broadcast(
@@ -61,23 +64,25 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
     return b
 
 
-def get(s: Session, broadcast_id: int) -> Broadcast:
-    """A broadcast with its deliveries and events, or NotFound."""
+def get(s: Session, broadcast_id: int, user=None) -> Broadcast:
+    """A broadcast with its deliveries and events, or NotFound (also outside the user's hamlets)."""
     b = deliveries.broadcast_with_deliveries(s, broadcast_id)
-    if b is None:
+    scope = access.scope_of(user)
+    if b is None or (scope.limited and not access.visible_deliveries(s, b, scope)):
         raise NotFound("unknown_broadcast", f"unknown broadcast {broadcast_id}")
     return b
 
 
-def recent(s: Session, limit: int = 20) -> list[Broadcast]:
-    """The newest broadcasts."""
-    q = sa.select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+def recent(s: Session, limit: int = 20, user=None) -> list[Broadcast]:
+    """The newest broadcasts (those reaching the user's hamlets)."""
+    q = (sa.select(Broadcast).where(access.broadcast_filter(access.scope_of(user)))
+         .order_by(Broadcast.id.desc()).limit(limit))
     return list(s.scalars(q))
 
 
 def cancel(s: Session, broadcast_id: int, user: User | None) -> Broadcast:
     """Cancel deliveries not yet sent (sent ones are stopped by a stop command, not here)."""
-    b = get(s, broadcast_id)
+    b = get(s, broadcast_id, user)
     for d in b.deliveries:
         if d.state == "queued":
             deliveries.append(s, d, "cancelled", "controller", detail="cancelled by user")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, Hamlet, Speaker
-from controller.services.errors import NotFound
+from controller.services import access
 from protocol.messages import PRIORITIES
 
 STATES = ("queued", "sent", "received", "downloaded", "playing", "played", "failed", "expired",
@@ -38,6 +38,8 @@ class LogFilter:
     priority: str | None = None
     engine: str | None = None
     broadcast_id: int | None = None
+    scope: access.Scope = access.WHOLE
+    """The hamlets the reader may see (a user limited to hamlets sees only theirs)."""
     errors: dict[str, str] = field(default_factory=dict)
     """field -> error code for inputs that could not be read (they are ignored)."""
 
@@ -69,9 +71,9 @@ class LogPage:
     has_next: bool
 
 
-def parse_filter(args) -> LogFilter:
+def parse_filter(args, user=None) -> LogFilter:
     """Read filters from request args (a dict-like); bad values are reported, not fatal."""
-    f = LogFilter()
+    f = LogFilter(scope=access.scope_of(user))
     for key in ("date_from", "date_to"):
         value = (args.get(key) or "").strip()
         if value:
@@ -114,6 +116,8 @@ def _ids_query(f: LogFilter, tz: ZoneInfo):
     """
     q = (sa.select(Delivery.id).select_from(Delivery)
          .join(Broadcast, Delivery.broadcast_id == Broadcast.id))
+    if f.scope.limited:
+        q = q.where(access.delivery_filter(f.scope))
     if f.date_from:
         q = q.where(Broadcast.play_at >= _local_midnight(f.date_from, tz))
     if f.date_to:
@@ -226,16 +230,15 @@ class Matrix:
 MATRIX_COLUMNS = ("queued", "sent", "received", "downloaded", "playing", "played")
 
 
-def matrix(s: Session, broadcast_id: int) -> Matrix:
-    """The speaker × state matrix of one broadcast, with the last reason per speaker."""
-    from controller.services import deliveries
+def matrix(s: Session, broadcast_id: int, user=None) -> Matrix:
+    """The speaker × state matrix of one broadcast (the user's hamlets), with the last reasons."""
+    from controller.services import broadcasts
 
-    b = deliveries.broadcast_with_deliveries(s, broadcast_id)
-    if b is None:
-        raise NotFound("unknown_broadcast", f"unknown broadcast {broadcast_id}")
-    extra = sorted({e.event for d in b.deliveries for e in d.events} - set(MATRIX_COLUMNS))
+    b = broadcasts.get(s, broadcast_id, user)
+    shown = access.visible_deliveries(s, b, access.scope_of(user))
+    extra = sorted({e.event for d in shown for e in d.events} - set(MATRIX_COLUMNS))
     rows = []
-    for d in sorted(b.deliveries, key=lambda x: x.speaker_id):
+    for d in sorted(shown, key=lambda x: x.speaker_id):
         times: dict[str, datetime] = {}
         reason = None
         for e in d.events:

@@ -37,7 +37,7 @@ def set_volume(ctx, speaker_id: str, level, user: User) -> str:
     if not 0 <= level <= 100:
         raise ServiceError("bad_volume", "volume must be between 0 and 100", field="volume")
     with ctx.db.session() as s:
-        registry.get_speaker(s, speaker_id)
+        registry.get_visible_speaker(s, speaker_id, user)
     cid = _publish(ctx, speaker_id, "volume", level)
     with ctx.db.session() as s:
         audit.record(s, "speaker_volume", actor=user.username, target=f"speaker:{speaker_id}",
@@ -49,7 +49,7 @@ def stop(ctx, speaker_id: str, user: User) -> str:
     """Stop whatever a speaker is playing; audited."""
     _check(user)
     with ctx.db.session() as s:
-        registry.get_speaker(s, speaker_id)
+        registry.get_visible_speaker(s, speaker_id, user)
     cid = _publish(ctx, speaker_id, "stop")
     with ctx.db.session() as s:
         audit.record(s, "speaker_stop", actor=user.username, target=f"speaker:{speaker_id}",
@@ -76,13 +76,13 @@ def test_tone(ctx, speaker_id: str, user: User) -> int:
     from controller.speech import master_settings
 
     with ctx.db.session() as s:
-        registry.get_speaker(s, speaker_id)
+        registry.get_visible_speaker(s, speaker_id, user)
     master = master_settings(ctx.settings)
     with tempfile.TemporaryDirectory() as tmp:
         rendered = render_upload(_tone_file(Path(tmp), master.sample_rate), master, UploadLimits(),
                                  ctx.cache_dir)
     with ctx.db.session() as s:
-        spk = registry.get_speaker(s, speaker_id)
+        spk = registry.get_visible_speaker(s, speaker_id, user)
         user = s.merge(user)
         # A test tone is a technician's signal, not content: approved by the sender, who is audited.
         ann = announcements.create(s, ctx, title=TEST_TONE_TITLE, text=None, rendered=rendered,

@@ -72,17 +72,33 @@ def get_speaker(s: Session, speaker_id: str) -> Speaker:
     return spk
 
 
-def list_speakers(s: Session, include_revoked: bool = False) -> list[Speaker]:
-    """Speakers ordered by hamlet then id."""
-    q = sa.select(Speaker).join(Hamlet).order_by(Hamlet.name, Speaker.id)
+def list_speakers(s: Session, include_revoked: bool = False, user=None) -> list[Speaker]:
+    """Speakers ordered by hamlet then id (those of the user's hamlets)."""
+    from controller.services import access  # it builds on this module
+
+    q = (sa.select(Speaker).join(Hamlet).where(access.speaker_filter(access.scope_of(user)))
+         .order_by(Hamlet.name, Speaker.id))
     if not include_revoked:
         q = q.where(Speaker.revoked_at.is_(None))
     return list(s.scalars(q))
 
 
-def list_hamlets(s: Session) -> list[Hamlet]:
-    """Hamlets by name."""
-    return list(s.scalars(sa.select(Hamlet).order_by(Hamlet.name)))
+def list_hamlets(s: Session, user=None) -> list[Hamlet]:
+    """Hamlets by name (the user's own, for a user limited to hamlets)."""
+    from controller.services import access
+
+    return list(s.scalars(sa.select(Hamlet).where(access.hamlet_filter(access.scope_of(user)))
+                          .order_by(Hamlet.name)))
+
+
+def get_visible_speaker(s: Session, speaker_id: str, user) -> Speaker:
+    """A speaker by id, or NotFound when unknown or outside the user's hamlets."""
+    from controller.services import access
+
+    spk = get_speaker(s, speaker_id)
+    if not access.scope_of(user).allows(spk.hamlet_id):
+        raise NotFound("unknown_speaker", f"unknown speaker {speaker_id!r}", field="speakers")
+    return spk
 
 
 def broker_accounts(s: Session) -> tuple[dict[str, str], list[str]]:

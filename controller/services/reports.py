@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import Announcement, AudioAsset, Broadcast, Delivery, Hamlet, Speaker
-from controller.services import delivery_log, stream_log
+from controller.services import access, delivery_log, stream_log
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,13 @@ class Report:
         return 100.0 * self.played / self.deliveries if self.deliveries else 0.0
 
 
-def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> Report:
-    """Build the report for local dates date_from..date_to inclusive."""
+def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo, user=None) -> Report:
+    """Build the report for local dates date_from..date_to inclusive (the user's hamlets)."""
+    scope = access.scope_of(user)
     start = datetime.combine(date_from, time(0), tzinfo=tz)
     end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz)
-    in_period = sa.and_(Broadcast.play_at >= start, Broadcast.play_at < end)
+    in_period = sa.and_(Broadcast.play_at >= start, Broadcast.play_at < end,
+                        access.broadcast_filter(scope))
     by_priority = dict(s.execute(sa.select(Broadcast.priority, sa.func.count())
                                  .where(in_period).group_by(Broadcast.priority)).all())
     overrides = s.scalar(sa.select(sa.func.count()).select_from(Broadcast)
@@ -68,20 +70,21 @@ def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> Report:
                   sa.func.sum(sa.case((played, 1), else_=0)))
         .select_from(Delivery).join(Broadcast, Delivery.broadcast_id == Broadcast.id)
         .join(Speaker, Delivery.speaker_id == Speaker.id).join(Hamlet, Speaker.hamlet_id == Hamlet.id)
-        .where(in_period).group_by(Hamlet.name).order_by(Hamlet.name)).all()
+        .where(in_period, access.speaker_filter(scope)).group_by(Hamlet.name)
+        .order_by(Hamlet.name)).all()
     airtime_ms = s.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(AudioAsset.duration_ms), 0))
         .select_from(Delivery).join(Broadcast, Delivery.broadcast_id == Broadcast.id)
         .join(Announcement, Broadcast.announcement_id == Announcement.id)
         .join(AudioAsset, Announcement.audio_sha256 == AudioAsset.sha256)
-        .where(in_period, played)) or 0
+        .where(in_period, played, access.delivery_filter(scope))) or 0
     hamlets = [HamletLine(name, n, int(p or 0)) for name, n, p in lines]
     problems = []
     for state in delivery_log.PROBLEM_STATES:
-        f = delivery_log.LogFilter(date_from=date_from, date_to=date_to, state=state)
+        f = delivery_log.LogFilter(date_from=date_from, date_to=date_to, state=state, scope=scope)
         problems += list(delivery_log.iter_rows(s, f, tz))
     problems.sort(key=lambda r: (r.play_at, r.speaker_id))
-    stream_rows = stream_log.rows(s, date_from, date_to, tz)
+    stream_rows = stream_log.rows(s, date_from, date_to, tz, scope)
     return Report(date_from=date_from, date_to=date_to, broadcasts=sum(by_priority.values()),
                   by_priority=by_priority, emergency_overrides=overrides,
                   airtime_s=airtime_ms / 1000, deliveries=sum(h.deliveries for h in hamlets),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from controller import speech
 from controller.models import User
-from controller.services import announcements, broadcasts, registry
+from controller.services import access, announcements, broadcasts
 from controller.services.errors import Forbidden, ServiceError
 from protocol.messages import PRIORITIES
 
@@ -26,11 +26,11 @@ def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
         raise ServiceError("bad_title", "field 'title' must be a string", field="title")
     # Resolve targets first so bad input fails before any synthesis is spent.
     with ctx.db.session() as s:
-        registry.resolve_targets(s, targets)
+        access.resolve_targets(s, user, targets)
         abbreviations = announcements.abbreviations(s)
     rendered = speech.render_text(ctx, text, abbreviations)
     with ctx.db.session() as s:
-        speakers = registry.resolve_targets(s, targets)
+        speakers = access.resolve_targets(s, user, targets)
         user = s.merge(user)
         ann = announcements.create(s, ctx, title=title or "", text=text, rendered=rendered,
                                    source="tts", user=user, approved=True)

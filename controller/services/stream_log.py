@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from controller.models import Hamlet, Speaker
-from controller.services import streams
+from controller.services import access, streams
 from controller.stream_models import StreamDelivery, StreamSession
 
 STOP_EVENTS = ("stream_stopped", "ended", "cancelled", "missed", "rejected", "expired")
@@ -48,10 +48,12 @@ def _bounds(date_from: date, date_to: date, tz: ZoneInfo) -> tuple[datetime, dat
     return start, datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def rows(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> list[StreamLogRow]:
-    """Every stream delivery of sessions starting in local dates date_from..date_to."""
+def rows(s: Session, date_from: date, date_to: date, tz: ZoneInfo,
+         scope: access.Scope = access.WHOLE) -> list[StreamLogRow]:
+    """Every stream delivery of sessions starting in local dates date_from..date_to, in the scope."""
     start, end = _bounds(date_from, date_to, tz)
-    hamlets = dict(s.execute(sa.select(Speaker.id, Hamlet.name).join(Hamlet)).all())
+    hamlets = dict(s.execute(sa.select(Speaker.id, Hamlet.name).join(Hamlet)
+                             .where(access.speaker_filter(scope))).all())
     sessions = s.scalars(
         sa.select(StreamSession)
         .where(StreamSession.starts_at >= start, StreamSession.starts_at < end)
@@ -62,6 +64,8 @@ def rows(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> list[Strea
     for session in sessions:
         gaps = [(g.started_at, g.ended_at, g.reason) for g in session.gaps]
         for d in session.deliveries:
+            if d.speaker_id not in hamlets:
+                continue  # a speaker outside the user's hamlets (or no longer registered)
             played = [e.at for e in d.events if e.source == "agent" and e.event == "stream_playing"]
             stops = [e for e in d.events if e.event in STOP_EVENTS]
             last = stops[-1] if stops else None

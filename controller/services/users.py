@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from controller.models import ApiToken, User, utcnow
+from controller.models import ApiToken, Hamlet, User, utcnow
 from controller.services import audit
 from controller.services.errors import Conflict, NotFound, ServiceError
 
@@ -36,8 +36,10 @@ def verify_password(user: User, password: str) -> bool:
 
 
 def add_user(s: Session, username: str, role: str, password: str | None = None,
-             actor: str | None = None) -> tuple[User, str]:
-    """Create a user; returns it and its password (generated when not given)."""
+             actor: str | None = None, areas: list[int] | None = None) -> tuple[User, str]:
+    """Create a user, optionally limited to hamlets (ids); returns it and its password."""
+    from controller.services import access
+
     if not USERNAME_RE.match(username or ""):
         raise ServiceError("bad_username", "username must be 2-80 letters, digits or _.@-",
                            field="username")
@@ -45,15 +47,41 @@ def add_user(s: Session, username: str, role: str, password: str | None = None,
         raise ServiceError("bad_role", f"role must be one of {', '.join(ROLES)}", field="role")
     if s.scalar(sa.select(User).where(User.username == username)):
         raise Conflict("user_exists", f"user {username!r} already exists", field="username")
+    hamlets = access.check_areas(s, role, areas or [])
     password = password or secrets.token_urlsafe(12)
     if len(password) < 8:
         raise ServiceError("weak_password", "password must have at least 8 characters",
                            field="password")
-    user = User(username=username, role=role, password_hash=hash_password(password))
+    user = User(username=username, role=role, password_hash=hash_password(password),
+                areas=[h.id for h in hamlets] or None)
     s.add(user)
     s.flush()
     audit.record(s, "user_created", actor=actor, target=username, detail=f"role={role}")
+    if hamlets:
+        audit.record(s, "areas_changed", actor=actor, target=username,
+                     detail=f"whole commune -> {', '.join(h.name for h in hamlets)}")
     return user, password
+
+
+def set_areas(s: Session, user: User, hamlet_ids: list[int], actor: str | None = None) -> User:
+    """Limit a user to these hamlets (empty: the whole commune); audited, ends his sessions."""
+    from controller.services import access
+
+    hamlets = access.check_areas(s, user.role, hamlet_ids)
+    new = sorted(h.id for h in hamlets)
+    old = sorted(user.areas or [])
+    if new == old:
+        return user
+
+    def names(ids) -> str:
+        return ", ".join(sorted(s.get(Hamlet, i).name for i in ids if s.get(Hamlet, i))) \
+            or "whole commune"
+
+    audit.record(s, "areas_changed", actor=actor, target=user.username,
+                 detail=f"{names(old)} -> {names(new)}")
+    user.areas = new or None
+    end_sessions(user)
+    return user
 
 
 def get_user(s: Session, username: str) -> User:
@@ -69,8 +97,28 @@ def set_role(s: Session, username: str, role: str, actor: str | None = None) -> 
     if role not in ROLES:
         raise ServiceError("bad_role", f"role must be one of {', '.join(ROLES)}", field="role")
     user = get_user(s, username)
+    if role == "admin" and user.areas:
+        from controller.services import access
+
+        access.check_areas(s, role, user.areas)  # refuses: an admin is for the whole commune
     old, user.role = user.role, role
+    if old != role:
+        end_sessions(user)
     audit.record(s, "role_changed", actor=actor, target=username, detail=f"{old} -> {role}")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every web session of this user: their cookies carry the old generation."""
+    # An UPDATE … SET x = x + 1 so two changes at once never lose one another's bump.
+    user.session_generation = User.session_generation + 1
+
+
+def session_valid(s: Session, user_id: int, generation) -> User | None:
+    """The active user a session cookie names, if the cookie's generation is still current."""
+    user = s.get(User, user_id)
+    if user is None or not user.active or generation != user.session_generation:
+        return None
     return user
 
 

@@ -20,7 +20,8 @@ from tests.support.processes import wait_for
 @pytest.fixture
 def editor(controller):
     with controller.db.session() as s:
-        user, _ = users.add_user(s, "bien-tap", "editor")
+        # An approver: schedules by an editor wait for approval (tests/security/test_approval_scope.py).
+        user, _ = users.add_user(s, "lanh-dao", "approver")
         return user
 
 

@@ -22,7 +22,7 @@ def auth(token):
 
 @pytest.fixture
 def tok(token_for):
-    return token_for("editor")
+    return token_for("approver")  # an editor's schedule waits for approval
 
 
 def daily(announcement, **fields):

@@ -77,10 +77,11 @@ def test_editing_approved_content_returns_it_to_draft(login, seeded):
     ann = rows(seeded, Announcement)[0]
     assert (ann.status, ann.approved_by, ann.approved_at) == ("draft", None, None)
     assert "sổ tiêm" in ann.spoken_text
-    # A draft cannot be broadcast again until approved.
+    # A draft is not broadcast again: an editor's send waits for approval as a request.
     r = post_page_form(editor, f"/announcements/{ann.id}", f"/announcements/{ann.id}/send",
                        hamlets=["Ấp Mỹ An"], priority="normal")
-    assert r.status_code in (200, 422) and len(rows(seeded, Broadcast)) == 1
+    assert r.status_code == 302 and len(rows(seeded, Broadcast)) == 1
+    assert [q.status for q in rows(seeded, BroadcastRequest)][-1] == "pending"
 
 
 def test_approver_emergency_airs_without_approval_and_is_audited(login, seeded):

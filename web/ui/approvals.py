@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from audio.errors import AudioError
 from controller import speech
@@ -23,6 +24,7 @@ from web.ui.common import (
     message,
     release_submission,
     repeat_submission,
+    status_of,
 )
 
 
@@ -31,7 +33,7 @@ from web.ui.common import (
 def approvals_list():
     """Drafts waiting for approval."""
     with ctl().db.session() as s:
-        drafts = approvals.pending(s)
+        drafts = approvals.pending(s, current_user)
         reqs = {a.id: approvals.requests_for(s, a.id) for a in drafts}
         return render_template("approvals.html", drafts=drafts, reqs=reqs)
 
@@ -39,11 +41,13 @@ def approvals_list():
 def _detail(announcement_id: int, errors: dict | None = None, typed: dict | None = None,
             status: int = 200):
     with ctl().db.session() as s:
-        ann = approvals.get_announcement(s, announcement_id)
+        ann = approvals.get_announcement(s, announcement_id, current_user)
         names = {u.id: u.username for u in s.query(User).all()}
         return render_template(
             "announcement.html", ann=ann, reqs=approvals.requests_for(s, ann.id), names=names,
-            hamlets=registry.list_hamlets(s), speakers=registry.list_speakers(s),
+            waiting=approvals.has_pending(s, ann.id),
+            hamlets=registry.list_hamlets(s, current_user),
+            speakers=registry.list_speakers(s, user=current_user),
             errors=errors or {}, typed=typed or {}, saved=request.args.get("saved")), status
 
 
@@ -68,6 +72,8 @@ def approve(announcement_id: int):
         results = approvals.approve(ctl(), announcement_id, db_user())
     except ServiceError as exc:
         release_submission()
+        if exc.status in (403, 404):
+            raise  # not his to approve: the 403/404 page, not a hint on a page he may not see
         flash(message(exc.code, exc.message), "error")
         return redirect(url_for("ui.announcement", announcement_id=announcement_id))
     flash(_("Approved."), "ok")
@@ -90,10 +96,11 @@ def edit(announcement_id: int):
     title = request.form.get("title", "").strip()
     text = request.form.get("text")
     errors = {}
+    status = 422
     rendered = None
     try:
         with ctl().db.session() as s:
-            ann = approvals.get_announcement(s, announcement_id)
+            ann = approvals.get_announcement(s, announcement_id, current_user)
             had_text = ann.text is not None
         if had_text:
             text = announcements.check_text(text, ctl().settings.max_text_chars)
@@ -110,10 +117,11 @@ def edit(announcement_id: int):
     except ServiceError as exc:
         field, msg = error_of(exc)
         errors[field] = msg
+        status = status_of(exc)
     if errors:
         release_submission()
         return _detail(announcement_id, errors, {"title": title, "text": request.form.get("text", "")},
-                       422)
+                       status)
     flash(_("Saved. The announcement is a draft again and needs approval."), "ok")
     return finish_submission(url_for("ui.announcement", announcement_id=announcement_id))
 
@@ -130,12 +138,15 @@ def send(announcement_id: int):
         k: v for k, v in (("hamlets", hamlets), ("speakers", speakers)) if v}
     try:
         with ctl().db.session() as s:
-            bid = approvals.send_now(s, ctl(), announcement_id, targets=targets,
-                                     priority=request.form.get("priority", "normal"),
-                                     user=s.merge(db_user()))
+            kind, new_id = approvals.send_now(s, ctl(), announcement_id, targets=targets,
+                                              priority=request.form.get("priority", "normal"),
+                                              user=s.merge(db_user()))
     except ServiceError as exc:
         release_submission()
         field, msg = error_of(exc)
-        return _detail(announcement_id, {"send_" + field: msg}, {}, 422)
+        return _detail(announcement_id, {"send_" + field: msg}, {}, status_of(exc))
+    if kind == "request":
+        flash(_("Saved. It will be broadcast once a leader approves it."), "ok")
+        return finish_submission(url_for("ui.announcement", announcement_id=announcement_id))
     ctl().kick()
-    return finish_submission(url_for("ui.broadcast", broadcast_id=bid))
+    return finish_submission(url_for("ui.broadcast", broadcast_id=new_id))

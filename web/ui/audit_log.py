@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_login import current_user
 
 from controller.services import accounts
 from web.auth import roles_required
@@ -18,6 +19,7 @@ def audit_page():
     actor = (request.args.get("actor") or "").strip() or None
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with ctl().db.session() as s:
-        rows, has_next = accounts.audit_page(s, action=action, actor=actor, page=page)
+        rows, has_next = accounts.audit_page(s, action=action, actor=actor, page=page,
+                                             user=current_user)
         return render_template("audit.html", rows=rows, has_next=has_next, page=page,
                                actions=accounts.audit_actions(s), action=action or "", actor=actor or "")

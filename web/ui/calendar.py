@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
 from flask_babel import get_locale
+from flask_login import current_user
 
-from controller.services import registry
+from controller.services import access, registry
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -51,7 +52,7 @@ def _overlapping(items: list[dict], targets: dict[int, frozenset[str]],
 @roles_required(*ALL)
 def calendar():
     """Seven days from `start` (default: this Monday), grouped by day."""
-    from schedules import agenda, store
+    from schedules import agenda, manage
     from schedules.plan import SchedulePlan
     from schedules.summary import summarize_en, summarize_vi
 
@@ -60,12 +61,15 @@ def calendar():
     begin = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(start + timedelta(days=DAYS), time(0), tzinfo=zone).astimezone(UTC)
     with ctl().db.session() as s:
-        items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone)
+        items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone,
+                              user=current_user)
         targets, durations, summaries, titles = {}, {}, {}, {}
-        for sch in store.list_schedules(s):
+        scope = access.scope_of(current_user)
+        for sch in manage.list_visible(s, None, current_user):
             plan = SchedulePlan.from_dict(sch.plan)
             try:
-                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets))
+                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets)
+                                            if scope.allows(x.hamlet_id))
             except ServiceError:
                 targets[sch.id] = frozenset()
             dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0

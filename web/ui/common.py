@@ -37,6 +37,9 @@ MESSAGES = {
     "already_approved": _l("This announcement is already approved."),
     "no_audio": _l("The announcement has no audio."),
     "forbidden_role": _l("Your role does not allow this."),
+    "emergency_forbidden": _l("Only a leader (approver) or an admin may use emergency priority."),
+    "approval_required": _l("This needs a leader's approval."),
+    "admin_whole_commune": _l("An admin manages the whole commune and cannot be limited to hamlets."),
     "schedules_unavailable": _l("Schedules are not available yet in this version."),
     "source_required": _l("Type a text, upload a file or record audio."),
     "title_too_long": _l("The title is too long (at most 200 characters)."),
@@ -73,7 +76,22 @@ def error_of(exc: ServiceError) -> tuple[str, str]:
     sched_errors = exc.params.get("errors") if exc.params else None
     if sched_errors:
         return exc.field or "schedule", _schedule_message(sched_errors[0])
+    if exc.code == "outside_areas":
+        return exc.field or "targets", outside_areas(exc.params.get("hamlet", ""))
     return exc.field or "form", message(exc.code, exc.message)
+
+
+def status_of(exc: ServiceError, default: int = 422) -> int:
+    """The page status for a refused form: 403/404 stay what they are, other errors are 422."""
+    return exc.status if exc.status in (403, 404) else default
+
+
+def outside_areas(hamlet: str) -> str:
+    """The sentence for a target outside the user's hamlets, naming it."""
+    from flask_babel import gettext
+
+    return gettext("%(hamlet)s is not one of your hamlets: you may only send to your own.",
+                   hamlet=hamlet)
 
 
 def schedule_errors(errors) -> dict[str, str]:

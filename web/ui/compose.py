@@ -11,10 +11,11 @@ from types import SimpleNamespace
 from flask import jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from audio.errors import AudioError
 from controller import speech
-from controller.services import announcements, approvals, registry
+from controller.services import access, announcements, approvals, registry
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -29,6 +30,7 @@ from web.ui.common import (
     release_submission,
     repeat_submission,
     schedule_errors,
+    status_of,
 )
 
 # Used when no audio preview was made yet: a brisk Vietnamese announcer reads ~14 characters/s.
@@ -38,8 +40,8 @@ MAX_SHOWN = 5
 
 def _page(form: compose_form.ComposeForm | None = None, status: int = 200):
     with ctl().db.session() as s:
-        hamlets = registry.list_hamlets(s)
-        speakers = registry.list_speakers(s)
+        hamlets = registry.list_hamlets(s, current_user)
+        speakers = registry.list_speakers(s, user=current_user)
         return render_template("compose.html", form=form or compose_form.ComposeForm(),
                                hamlets=hamlets, speakers=speakers,
                                max_chars=ctl().settings.max_text_chars), status
@@ -60,6 +62,7 @@ def compose_submit():
     if again is not None:
         return again
     form = compose_form.read(request, ctl().settings.max_text_chars, ctl().settings.timezone)
+    status = 422
     user = db_user()
     if form.emergency and user.role not in APPROVERS:
         form.errors["emergency"] = message("forbidden_role")
@@ -67,6 +70,11 @@ def compose_submit():
         release_submission()
         return _page(form, 422)
     try:
+        with ctl().db.session() as s:
+            approvals.check_compose(
+                s, targets=form.targets, priority=form.priority, when=form.when,
+                schedule_form=form.schedule_form() if form.when == "schedule" else None,
+                emergency=form.emergency, user=s.merge(user))
         rendered, text, source = _render(form)
         with ctl().db.session() as s:
             user = s.merge(user)
@@ -85,9 +93,10 @@ def compose_submit():
     except ServiceError as exc:
         field, msg = error_of(exc)
         form.errors[field] = msg
+        status = status_of(exc)
     if form.errors:
         release_submission()
-        return _page(form, 422)
+        return _page(form, status)
     if form.emergency:
         ctl().kick()
     return finish_submission(target)
@@ -172,11 +181,13 @@ def preview_schedule():
             duration_ms=max(1000, int(duration_s * 1000))))
         try:
             with ctl().db.session() as s:
-                ids = frozenset(x.id for x in registry.resolve_targets(s, form.targets))
+                ids = frozenset(x.id for x in access.resolve_targets(s, current_user, form.targets))
                 found = conflicts_for(s, ctl(), plan, ids, draft, now)
             conflicts = [c["message"] if english else c["message_vi"] for c in found[:MAX_SHOWN]]
             if len(found) > MAX_SHOWN:
                 conflicts.append(_("and %(n)s more overlaps", n=len(found) - MAX_SHOWN))
-        except ServiceError:
+        except ServiceError as exc:
+            if exc.status == 403:  # outside the user's hamlets: say so, show nothing of them
+                return jsonify(error=exc.code, message=error_of(exc)[1]), 403
             conflicts = []
     return jsonify(summary=summary, errors={}, conflicts=conflicts)

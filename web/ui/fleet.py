@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from audio.errors import AudioError
 from controller.models import utcnow
@@ -23,8 +24,9 @@ MAP_PAD_X, MAP_PAD_Y = 170, 50  # room for the names under the pins
 def snapshot() -> list[dict]:
     """Every active speaker with presence, playing, volume, flags and schematic position."""
     with ctl().db.session() as s:
-        items = [serializers.speaker(spk, ctl().settings) for spk in registry.list_speakers(s)]
-        last_seen = {spk.id: spk.last_seen for spk in registry.list_speakers(s)}
+        speakers = registry.list_speakers(s, user=current_user)
+        items = [serializers.speaker(spk, ctl().settings) for spk in speakers]
+        last_seen = {spk.id: spk.last_seen for spk in speakers}
     for it in items:
         st = it["state"] or {}
         it["playing"] = st.get("playing")
@@ -90,5 +92,7 @@ def fleet_action(speaker_id: str, action: str):
         else:
             return render_template("error.html", code=404, message=_("This page does not exist.")), 404
     except (ServiceError, AudioError) as exc:
+        if getattr(exc, "status", None) in (403, 404):
+            raise  # another hamlet's speaker: the 403/404 page
         flash(message(exc.code, str(exc)), "error")
     return redirect(url_for("ui.fleet") + f"#spk-{speaker_id}")

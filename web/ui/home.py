@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_login import current_user
 
-from controller.services import approvals, broadcasts, registry
+from controller.services import access, approvals, broadcasts, registry
 from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
@@ -16,7 +17,10 @@ from web.ui.common import ALL
 def index():
     """Dashboard: pending approvals, speakers with presence, latest broadcasts per speaker."""
     with ctl().db.session() as s:
-        speakers = registry.list_speakers(s)
-        recent = [broadcasts.get(s, b.id) for b in broadcasts.recent(s, 8)]
-        drafts = approvals.pending(s)
-        return render_template("home.html", speakers=speakers, broadcasts=recent, drafts=drafts)
+        speakers = registry.list_speakers(s, user=current_user)
+        recent = [broadcasts.get(s, b.id, current_user)
+                  for b in broadcasts.recent(s, 8, current_user)]
+        shown = {b.id: access.visible_deliveries(s, b, access.scope_of(current_user)) for b in recent}
+        drafts = approvals.pending(s, current_user)
+        return render_template("home.html", speakers=speakers, broadcasts=recent, drafts=drafts,
+                               shown=shown)

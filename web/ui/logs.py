@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from controller.services import delivery_log, registry
 from controller.services.errors import NotFound
@@ -19,14 +20,15 @@ def broadcast(broadcast_id: int):
     """Speakers × events with the time of each, and the last reason per speaker."""
     with ctl().db.session() as s:
         try:
-            m = delivery_log.matrix(s, broadcast_id)
+            m = delivery_log.matrix(s, broadcast_id, current_user)
         except NotFound:
             return render_template("error.html", code=404, message=_("This page does not exist.")), 404
         return render_template("broadcast.html", m=m, b=m.broadcast)
 
 
 def _filter_choices(s) -> dict:
-    return {"hamlets": registry.list_hamlets(s), "speakers": registry.list_speakers(s),
+    return {"hamlets": registry.list_hamlets(s, current_user),
+            "speakers": registry.list_speakers(s, user=current_user),
             "states": delivery_log.STATES, "engines": ("gtts", "espeak", "piper", "upload")}
 
 
@@ -34,7 +36,7 @@ def _filter_choices(s) -> dict:
 @roles_required(*ALL)
 def log():
     """The delivery log with filters and pages."""
-    f = delivery_log.parse_filter(request.args)
+    f = delivery_log.parse_filter(request.args, current_user)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with ctl().db.session() as s:
         result = delivery_log.search(s, f, tz(), page,
@@ -49,7 +51,7 @@ def log():
 @roles_required(*ALL)
 def log_csv():
     """Every matching row as CSV (UTF-8 with BOM so Excel shows Vietnamese correctly)."""
-    f = delivery_log.parse_filter(request.args)
+    f = delivery_log.parse_filter(request.args, current_user)
     zone = tz()
     db = ctl().db
 

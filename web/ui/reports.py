@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import render_template, request
+from flask_login import current_user
 
 from controller.services import reports
 from web.auth import roles_required
@@ -39,6 +40,6 @@ def report():
     """The report for a date range (default: this month so far)."""
     start, end, errors = _dates()
     with ctl().db.session() as s:
-        rep = reports.period(s, start, end, tz())
+        rep = reports.period(s, start, end, tz(), current_user)
     return render_template("report.html", rep=rep, errors=errors,
                            commune=ctl().settings.extra.get("commune_name", "")), 400 if errors else 200

@@ -14,8 +14,9 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from controller.models import User
 from controller.services import audit, users
+from controller.services.errors import Forbidden as Refused
 from controller.services.errors import NotFound as MissingThing
-from web.auth import SessionUser
+from web.auth import SESSION_GENERATION, SessionUser
 from web.context import ctl
 from web.i18n import LANGUAGES
 from web.ui import bp
@@ -75,6 +76,7 @@ def login():
                 session["lang"] = lang
             session.permanent = True
             login_user(SessionUser(user))
+            session[SESSION_GENERATION] = user.session_generation
             session["seen"] = time.time()
             return redirect(_safe_next(request.args.get("next")))
         error = login_error(code)
@@ -84,9 +86,16 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, and every copy of its cookie: the user's session generation moves on."""
+    if current_user.is_authenticated:
+        with ctl().db.session() as s:
+            user = s.get(User, current_user.id)
+            if user is not None:
+                users.end_sessions(user)
+                audit.record(s, "logout", actor=user.username, ip=request.remote_addr)
     logout_user()
     session.pop("seen", None)
+    session.pop(SESSION_GENERATION, None)
     return redirect(url_for("ui.login"))
 
 
@@ -153,6 +162,16 @@ def not_found(exc: NotFound):
     if request.path.startswith("/api/"):
         return {"error": "not_found", "message": exc.description}, 404
     return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+
+
+@bp.app_errorhandler(Refused)
+def refused(exc: Refused):
+    """A service refusal (role, hamlet) that a page did not turn into a form error: a 403."""
+    from web.ui.common import error_of
+
+    if request.path.startswith("/api/"):
+        return exc.to_dict(), 403
+    return render_template("error.html", code=403, message=error_of(exc)[1]), 403
 
 
 @bp.app_errorhandler(MissingThing)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 
-from controller.services import stream_log
+from controller.services import access, stream_log
 from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
-from web.ui.common import ALL, tz
+from web.ui.common import ALL, db_user, tz
 from web.ui.reports import _dates
 
 
@@ -18,7 +18,7 @@ def stream_log_page():
     """Sessions starting in a date range (default: this month so far)."""
     start, end, errors = _dates()
     with ctl().db.session() as s:
-        rows = stream_log.rows(s, start, end, tz())
+        rows = stream_log.rows(s, start, end, tz(), access.scope_of(db_user()))
     return render_template("stream_log.html", rows=rows, date_from=start, date_to=end,
                            hamlets=stream_log.airtime_by_hamlet(rows), errors=errors), (
         400 if errors else 200)

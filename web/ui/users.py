@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 
-from controller.services import accounts, users
+from controller.services import accounts, registry, users
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -22,7 +22,13 @@ from web.ui.common import (
 def _page(errors: dict | None = None, typed: dict | None = None, status: int = 200):
     with ctl().db.session() as s:
         return render_template("users.html", users=accounts.list_users(s), roles=users.ROLES,
-                               errors=errors or {}, typed=typed or {}), status
+                               hamlets=registry.list_hamlets(s), errors=errors or {},
+                               typed=typed or {}), status
+
+
+def _areas() -> list[int]:
+    """The hamlet ids ticked in the form (none: the whole commune)."""
+    return [int(x) for x in request.form.getlist("areas") if x.isdigit()]
 
 
 @bp.get("/users")
@@ -43,7 +49,7 @@ def users_add():
     try:
         with ctl().db.session() as s:
             users.add_user(s, typed["username"], typed["role"], request.form.get("password") or None,
-                           actor=db_user().username)
+                           actor=db_user().username, areas=_areas())
     except ServiceError as exc:
         release_submission()
         field, msg = error_of(exc)
@@ -66,7 +72,8 @@ def users_update(user_id: int):
                 u = accounts.set_password(s, user_id, request.form["password"], actor=actor)
             else:
                 u = accounts.update(s, user_id, role=request.form.get("role", ""),
-                                    active=request.form.get("active") == "1", actor=actor)
+                                    active=request.form.get("active") == "1", actor=actor,
+                                    areas=_areas() if "areas_shown" in request.form else None)
             name = u.username
     except ServiceError as exc:
         release_submission()

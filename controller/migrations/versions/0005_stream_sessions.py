@@ -1,7 +1,7 @@
 """stream sessions, stream deliveries and their events, gaps
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
