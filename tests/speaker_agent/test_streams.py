@@ -1,0 +1,163 @@
+"""Process tests: a real agent pulls relay sessions from a real Icecast fed by ffmpeg, into its WAV sink."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import wave
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.support.agent_proc import wait_until
+
+pytestmark = pytest.mark.process
+
+TOKEN = "t0ken-for-ap-1-session"  # noqa: S105 - a test listener token
+
+
+def wav_seconds(path) -> float:
+    """Duration of a WAV file."""
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def tone(path) -> tuple[float, float]:
+    """(RMS amplitude, rough frequency in Hz) of a WAV, measured by sox."""
+    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True).stderr
+    rms = re.search(r"RMS\s+amplitude:\s+([\d.]+)", out)
+    freq = re.search(r"Rough\s+frequency:\s+(-?\d+)", out)
+    assert rms and freq, f"sox could not measure {path}: {out}"
+    return float(rms.group(1)), float(freq.group(1))
+
+
+def heard(path, freq: int) -> bool:
+    """The WAV holds a clear tone near `freq`."""
+    rms, rough = tone(path)
+    return rms > 0.02 and abs(rough - freq) < freq * 0.1
+
+
+def recordings(agent, session_id: str) -> list:
+    """The session's WAVs once every connection has closed (its WAV header is then complete)."""
+    return wait_until(lambda: (wavs := agent.stream_wavs(session_id))
+                      and len(agent.stream_connections(session_id)) >= len(wavs) and wavs,
+                      timeout=15, what=f"recordings of {session_id} closed")
+
+
+def details(controller, command_id: str, event: str) -> list[str]:
+    """The details of one kind of ack of a command, in order."""
+    return [a.detail or "" for a in controller.acks_for(command_id) if a.event == event]
+
+
+def test_relay_plays_survives_a_source_restart_and_ends_at_until(agents, controller, ice, tmp_path):
+    agent = agents("ap-1")
+    mount = "/relay-a.mp3"
+    sources = [ice.push(mount, 660, tmp_path / "src.log")]
+    try:
+        _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path)
+    finally:
+        for source in sources:
+            ice.stop_push(source)
+
+
+def _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path):
+    ice.wait_mount(mount)
+    cmd = controller.send(controller.stream_command(
+        "ap-1", ice.listen_url(mount), TOKEN, session_id="relay-a", lasts=14))
+    controller.wait_ack(cmd.id, "stream_playing", timeout=30)
+    state = controller.wait_state("ap-1", lambda s: s.playing == "relay:relay-a", timeout=15)
+    assert state.relay_on
+    # about 2 s of 16-bit mono (the WAV header is only complete once a connection ends)
+    wait_until(lambda: agent.stream_wavs("relay-a") and agent.stream_wavs("relay-a")[0].stat().st_size > 150_000,
+               timeout=20, what="audio in the sink")
+    ice.stop_push(sources[0])  # the upstream dies mid-session
+    controller.wait_ack(cmd.id, "stream_stalled", timeout=30)
+    sources.append(ice.push(mount, 660, tmp_path / "src.log"))
+    controller.wait_for(lambda: controller.events(cmd.id).count("stream_playing") >= 2, timeout=40,
+                        what="playing again after the gap")
+    # nobody tells the agent to stop: it ends the session by itself at until
+    controller.wait_ack(cmd.id, "stream_stopped", timeout=30)
+    events = controller.unique_events(cmd.id)
+    assert events[0] == "received" and events[-1] == "stream_stopped"
+    assert details(controller, cmd.id, "stream_stopped") == ["ended"]
+    stalled = details(controller, cmd.id, "stream_stalled")
+    assert stalled and stalled[0].startswith("dropped:"), stalled
+    assert events.index("stream_stalled") < len(events) - 1 - events[::-1].index("stream_playing")
+    wavs = recordings(agent, "relay-a")
+    assert len(wavs) >= 2, wavs  # one recording per connection: before and after the gap
+    assert heard(wavs[0], 660) and heard(wavs[-1], 660)
+    total = sum(wav_seconds(w) for w in wavs)
+    assert 5 < total < 14.5, total  # 14 s session minus connect time and the gap
+    conns = agent.stream_connections("relay-a")
+    assert conns[-1]["ended_at"] <= cmd.stream.until.timestamp() + 2
+    assert agent.alive()
+    controller.wait_state("ap-1", lambda s: s.playing is None, timeout=15)
+
+
+def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
+        agents, controller, ice, media, mp3s, tmp_path):
+    agent = agents("ap-1")
+    mount = "/relay-b.mp3"
+    source = ice.push(mount, 440, tmp_path / "src.log")
+    try:
+        ice.wait_mount(mount)
+        relay = controller.send(controller.stream_command(
+            "ap-1", ice.listen_url(mount), TOKEN, session_id="relay-b", lasts=60))
+        controller.wait_ack(relay.id, "stream_playing", timeout=30)
+        # a normal announcement waits behind the relay (relay outranks it) ...
+        normal = controller.send(controller.command(
+            "ap-1", media=media.add("short.mp3", mp3s["short"], 1500), expires_in=8))
+        # ... an emergency takes the horn, then the relay comes back at the live point
+        m = media.add("emergency.mp3", mp3s["emergency"], 2000)
+        emergency = controller.send(controller.command("ap-1", media=m, priority="emergency"))
+        controller.wait_ack(emergency.id, "played", timeout=30)
+        assert any(d.startswith(f"preempted: announcement {emergency.id}")
+                   for d in details(controller, relay.id, "stream_stalled"))
+        controller.wait_for(lambda: controller.events(relay.id).count("stream_playing") >= 2,
+                            timeout=30, what="relay back after the emergency")
+        assert heard(agent.wav(emergency.id), 880)
+        wait_until(lambda: agent.stream_wavs("relay-b")[-1].stat().st_size > 150_000, timeout=20,
+                   what="relay audio after the emergency")
+        # a stop naming another session leaves this one alone
+        other = controller.send(controller.command("ap-1", "stop", session_id="live-zz"))
+        assert "no session live-zz" in controller.wait_ack(other.id, "stopped").detail
+        stop = controller.send(controller.command("ap-1", "stop", session_id="relay-b"))
+        controller.wait_ack(stop.id, "stopped")
+        ack = controller.wait_ack(relay.id, "stream_stopped", timeout=15)
+        assert ack.detail.startswith("stopped")
+        # the normal announcement never cut into the relay; it expired or played after the stop
+        controller.wait_for(lambda: {"played", "expired"} & set(controller.events(normal.id)),
+                            timeout=30, what="the normal announcement's outcome")
+        plays = agent.plays(normal.id)
+        assert all(p["started_at"] >= ack.at.timestamp() - 1 for p in plays)
+        wavs = recordings(agent, "relay-b")
+        assert len(wavs) >= 2 and heard(wavs[-1], 440)
+    finally:
+        ice.stop_push(source)
+
+
+def test_refused_token_and_ended_session(agents, controller, ice, tmp_path):
+    agent = agents("ap-1")
+    mount = "/secure.mp3"
+    source = ice.push(mount, 550, tmp_path / "src.log")
+    try:
+        ice.wait_mount(mount)
+        bad = controller.send(controller.stream_command(
+            "ap-1", ice.listen_url(mount), "wrong-token-0123456789", session_id="live-c", kind="live",
+            lasts=30))
+        ack = controller.wait_ack(bad.id, "stream_stalled", timeout=30)
+        assert ack.detail.startswith("refused:") and "401" in ack.detail, ack.detail
+        assert "wrong-token" not in ack.detail  # the token never leaks into acks
+        # a session that already ended is refused with its reason
+        late = controller.stream_command("ap-1", ice.listen_url(mount), TOKEN, session_id="old-d",
+                                         play_in=-20, lasts=10)
+        late = controller.send(replace(late, expires_at=late.issued_at + timedelta(minutes=5)))
+        assert "already ended" in controller.wait_ack(late.id, "rejected").detail
+        stop = controller.send(controller.command("ap-1", "stop", session_id="live-c"))
+        controller.wait_ack(stop.id, "stopped")
+        controller.wait_ack(bad.id, "stream_stopped", timeout=15)
+        assert "stream_playing" not in controller.events(bad.id)
+        assert agent.alive() and not agent.stream_wavs("live-c")
+    finally:
+        ice.stop_push(source)
