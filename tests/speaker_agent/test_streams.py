@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
 import re
 import subprocess
+import threading
 import wave
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.support.agent_proc import wait_until
+from tests.support.icecast import TestIcecast, push_tone, stop_push
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.process
 
@@ -50,15 +55,15 @@ def details(controller, command_id: str, event: str) -> list[str]:
     return [a.detail or "" for a in controller.acks_for(command_id) if a.event == event]
 
 
-def test_relay_plays_survives_a_source_restart_and_ends_at_until(agents, controller, ice, tmp_path):
+def test_relay_plays_survives_a_source_restart_and_ends_at_until(agents, controller, icecast, tmp_path):
     agent = agents("ap-1")
-    mount = "/relay-a.mp3"
-    sources = [ice.push(mount, 660, tmp_path / "src.log")]
+    mount = "/relay-a"  # Opus in Ogg, named like the controller's mounts
+    sources = [push_tone(icecast.source_url(mount), freq=660, log=tmp_path / "src.log")]
     try:
-        _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path)
+        _relay_through_a_restart(agent, controller, icecast, mount, sources, tmp_path)
     finally:
         for source in sources:
-            ice.stop_push(source)
+            stop_push(source)
 
 
 def _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path):
@@ -69,11 +74,11 @@ def _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path):
     state = controller.wait_state("ap-1", lambda s: s.playing == "relay:relay-a", timeout=15)
     assert state.relay_on
     # about 2 s of 16-bit mono (the WAV header is only complete once a connection ends)
-    wait_until(lambda: agent.stream_wavs("relay-a") and agent.stream_wavs("relay-a")[0].stat().st_size > 150_000,
+    wait_until(lambda: (wavs := agent.stream_wavs("relay-a")) and wavs[0].stat().st_size > 150_000,
                timeout=20, what="audio in the sink")
-    ice.stop_push(sources[0])  # the upstream dies mid-session
+    stop_push(sources[0])  # the upstream dies mid-session
     controller.wait_ack(cmd.id, "stream_stalled", timeout=30)
-    sources.append(ice.push(mount, 660, tmp_path / "src.log"))
+    sources.append(push_tone(ice.source_url(mount), freq=660, log=tmp_path / "src.log"))
     controller.wait_for(lambda: controller.events(cmd.id).count("stream_playing") >= 2, timeout=40,
                         what="playing again after the gap")
     # nobody tells the agent to stop: it ends the session by itself at until
@@ -96,10 +101,11 @@ def _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path):
 
 
 def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
-        agents, controller, ice, media, mp3s, tmp_path):
+        agents, controller, icecast, media, mp3s, tmp_path):
     agent = agents("ap-1")
-    mount = "/relay-b.mp3"
-    source = ice.push(mount, 440, tmp_path / "src.log")
+    mount = "/relay-b.mp3"  # MP3: the agent names the format from the extension
+    source = push_tone(icecast.source_url(mount), freq=440, codec="mp3", log=tmp_path / "src.log")
+    ice = icecast
     try:
         ice.wait_mount(mount)
         relay = controller.send(controller.stream_command(
@@ -134,18 +140,58 @@ def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
         wavs = recordings(agent, "relay-b")
         assert len(wavs) >= 2 and heard(wavs[-1], 440)
     finally:
-        ice.stop_push(source)
+        stop_push(source)
 
 
-def test_refused_token_and_ended_session(agents, controller, ice, tmp_path):
+class OneTokenAuth:
+    """Stands in for the controller's listener check: Icecast admits only `token` (loopback HTTP)."""
+
+    def __init__(self, token: str):
+        expected = token
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+                query = parse_qs(urlsplit(form.get("mount", [""])[0]).query)
+                self.send_response(200)
+                if query.get("token") == [expected]:
+                    self.send_header("icecast-auth-user", "1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/auth"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def guarded_icecast(tmp_path):
+    """An Icecast whose every listener is checked by URL authentication."""
+    auth = OneTokenAuth(TOKEN)
+    ice = TestIcecast(tmp_path / "icecast", listener_auth_url=auth.url).start()
+    yield ice
+    ice.stop()
+    auth.close()
+
+
+def test_refused_token_and_ended_session(agents, controller, guarded_icecast, tmp_path):
+    ice = guarded_icecast
     agent = agents("ap-1")
-    mount = "/secure.mp3"
-    source = ice.push(mount, 550, tmp_path / "src.log")
+    mount = "/live-c"
+    source = push_tone(ice.source_url(mount), freq=550, log=tmp_path / "src.log")
     try:
         ice.wait_mount(mount)
         bad = controller.send(controller.stream_command(
-            "ap-1", ice.listen_url(mount), "wrong-token-0123456789", session_id="live-c", kind="live",
-            lasts=30))
+            "ap-1", ice.listen_url(mount) + "?spk=ap-1", "wrong-token-0123456789", session_id="live-c",
+            kind="live", lasts=30))
         ack = controller.wait_ack(bad.id, "stream_stalled", timeout=30)
         assert ack.detail.startswith("refused:") and "401" in ack.detail, ack.detail
         assert "wrong-token" not in ack.detail  # the token never leaks into acks
@@ -159,5 +205,11 @@ def test_refused_token_and_ended_session(agents, controller, ice, tmp_path):
         controller.wait_ack(bad.id, "stream_stopped", timeout=15)
         assert "stream_playing" not in controller.events(bad.id)
         assert agent.alive() and not agent.stream_wavs("live-c")
+        # the right token is let in: the same agent plays the next session
+        good = controller.send(controller.stream_command(
+            "ap-1", ice.listen_url(mount) + "?spk=ap-1", TOKEN, session_id="live-e", kind="live", lasts=4))
+        controller.wait_ack(good.id, "stream_stopped", timeout=30)
+        assert "stream_playing" in controller.events(good.id)
+        assert heard(recordings(agent, "live-e")[0], 550)
     finally:
-        ice.stop_push(source)
+        stop_push(source)
