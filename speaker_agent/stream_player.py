@@ -143,10 +143,28 @@ class StreamPlayer:
             return True
 
 
+    def check(self) -> str:
+        """Raise RuntimeError unless ffmpeg can pull streams here; plain words otherwise."""
+        import shutil
+
+        if not shutil.which("ffmpeg"):
+            raise RuntimeError("ffmpeg is not installed (apt-get install ffmpeg): streams cannot play")
+        return "ffmpeg found for relay and live streams"
+
+
 class AlsaStreamPlayer(StreamPlayer):
     """Decodes to the ALSA device; the mixer sets the volume, as for files."""
 
     name = "ffmpeg (alsa)"
+
+    def check(self) -> str:
+        """ffmpeg exists and was built with ALSA output."""
+        base = super().check()
+        devices = subprocess.run(["ffmpeg", "-hide_banner", "-devices"], capture_output=True, text=True,
+                                 timeout=30).stdout
+        if not any(line.split()[1:2] == ["alsa"] for line in devices.splitlines()):
+            raise RuntimeError("this ffmpeg has no ALSA output (ffmpeg -devices); streams cannot play")
+        return f"{base}, to ALSA device {self.settings.alsa_device!r}"
 
     def output_args(self, session_id: str, volume: int) -> list[str]:
         """ALSA output on the configured device."""

@@ -272,6 +272,8 @@ class StreamPlayback:
             self.relay.idle()
             self.on_change()
             self.wake.set()
+            if self.playback is not None:
+                self.playback.wake_play.set()  # a waiting announcement may start; the relay idles
 
     def _flowing(self, item: Item) -> None:
         self._progress(item, "stream_playing")
