@@ -129,8 +129,9 @@ class StreamPlayer:
         stderr = b"".join(errors).decode("utf-8", "replace")
         if proc.returncode in (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP):
             return StreamResult("dropped", f"player got signal {-proc.returncode}", flowed)
-        if proc.returncode == 0:
-            return StreamResult("dropped", "the stream ended (source gone)", flowed)
+        if proc.returncode == 0:  # ffmpeg ends "normally" on EOF and on a read timeout alike
+            said = _reason(stderr, url) if stderr.strip() else "the stream ended (source gone)"
+            return StreamResult("dropped", said, flowed)
         return StreamResult("failed", _reason(stderr, url), flowed)
 
     def interrupt(self) -> bool:
