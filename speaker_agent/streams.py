@@ -288,6 +288,8 @@ class StreamPlayback:
         if takeoff is not None:
             self._progress(item, "stream_stalled", takeoff[1])
             return  # preempted: back at the live point as soon as the horn is free
+        if item.command.stream.until.timestamp() - time.time() < 1.0:
+            return  # Icecast cuts listeners at the session's end: not a gap, the loop ends it
         n = 0 if result.flowed_s >= STEADY_S else self._attempts.get(item.id, 0)
         self._attempts[item.id] = n + 1
         delay = backoff_delay(n, base=self.cfg.stream.retry_min_s, cap=self.cfg.stream.retry_max_s)

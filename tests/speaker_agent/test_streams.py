@@ -224,6 +224,12 @@ def test_refused_token_and_ended_session(agents, controller, guarded_icecast, tm
         controller.wait_ack(stop.id, "stopped")
         controller.wait_ack(bad.id, "stream_stopped", timeout=15)
         assert "stream_playing" not in controller.events(bad.id)
+        # the same command again is a replay, and an unsigned one is refused: neither plays
+        controller.publish_raw("ap-1", bad.encode())
+        assert "replay" in controller.wait_ack(bad.id, "rejected").detail
+        unsigned = controller.send(controller.stream_command(
+            "ap-1", ice.listen_url(mount), TOKEN, session_id="live-f", kind="live"), signed=False)
+        assert "signature" in controller.wait_ack(unsigned.id, "rejected").detail
         assert agent.alive() and not agent.stream_wavs("live-c")
         # the right token is let in: the same agent plays the next session
         good = controller.send(controller.stream_command(
