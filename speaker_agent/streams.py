@@ -212,8 +212,8 @@ class StreamPlayback:
             best = due[0] if due else None
             if self.on_air is not None:
                 self.relay.busy()
-                if best is not None and best.id != self.on_air.id:
-                    self._take_off(f"preempted: {describe(best)}")
+                if best is None or best.id != self.on_air.id:  # again each step until it is off
+                    self._take_off(f"preempted: {describe(best)}" if best else "ended")
                 return MAX_WAIT_S
             if best is None:
                 return MAX_WAIT_S if upcoming is None or upcoming - now < IDLE_WAIT_S else IDLE_WAIT_S

@@ -21,6 +21,8 @@ def test_the_container_comes_from_the_mount_name_or_the_config():
     assert input_format("http://h/relay-7.mp3?token=x", "auto") == "mp3"
     assert input_format("http://h/live.opus", "auto") == "ogg"
     assert input_format("http://h/relay-7", "auto") is None
+    assert input_format("http://h/relay-7", "auto", "audio/mpeg") == "mp3"
+    assert input_format("http://h/relay-7.mp3", "auto", "application/ogg; x=1") == "ogg"
     assert input_format("http://h/relay-7.mp3", "probe") is None
     assert input_format("http://h/relay-7", "ogg") == "ogg"
 
@@ -31,5 +33,6 @@ def test_file_sink_numbers_one_wav_per_connection(tmp_path):
     assert first[-1].endswith("relay-7.001.wav") and "volume=0.80" in first
     (tmp_path / "relay-7.001.wav").write_bytes(b"")
     assert player.output_args("relay-7", 100)[-1].endswith("relay-7.002.wav")
-    args = player.input_args("http://127.0.0.1:8000/relay-7.mp3?token=x")
-    assert args[args.index("-f") + 1] == "mp3" and "nobuffer" in args and "low_delay" in args
+    args = player.input_args("http://127.0.0.1:8000/relay-7", "audio/ogg")
+    assert args[args.index("-f") + 1] == "ogg" and "nobuffer" in args and "low_delay" in args
+    assert args[-1] == "pipe:0"  # the agent holds the connection; the token never reaches argv
