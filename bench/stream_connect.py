@@ -24,10 +24,10 @@ from speaker_agent.stream_player import FileSinkStreamPlayer
 from tests.support.icecast import TestIcecast, push_tone, stop_push
 
 CASES = [  # (label, mount, codec, input_format)
-    ("MP3, container named (`.mp3` mount)", "/bench.mp3", "mp3", "auto"),
-    ("MP3, probed (mount without extension)", "/bench-mp3", "mp3", "auto"),
-    ("Opus in Ogg, probed (mount without extension)", "/bench-ogg", "opus", "auto"),
-    ("Opus in Ogg, container named", "/bench-ogg", "opus", "ogg"),
+    ("MP3, container from Content-Type (default)", "/bench-mp3", "mp3", "auto"),
+    ("MP3, probed by ffmpeg (`input_format = \"probe\"`)", "/bench-mp3", "mp3", "probe"),
+    ("Opus in Ogg, container from Content-Type (default)", "/bench-ogg", "opus", "auto"),
+    ("Opus in Ogg, probed by ffmpeg", "/bench-ogg", "opus", "probe"),
 ]
 
 
@@ -97,8 +97,10 @@ Measured on {machine()}:
 {table(["stream", "runs", "p50", "max"], rows)}
 
 Naming the container skips ffmpeg's format probe: for MP3 at 32 kbps the probe waits for
-seconds of small frames, so the agent takes the container from the mount's extension
-(`stream.input_format = "auto"`); Ogg is recognised from its first page either way.
+seconds of small frames, so the agent opens the connection itself and names the
+container from the server's Content-Type (`stream.input_format = "auto"`); Ogg is
+recognised from its first page either way. The rest is ffmpeg's start-up and the first
+0.5 s progress report.
 """
     print(body)
     if args.write:

@@ -76,7 +76,7 @@ class StreamSettings:
     retry_min_s: float = 1.0  #: first reconnect delay after a drop (doubles, jittered)
     retry_max_s: float = 15.0  #: cap of the reconnect delay
     stall_timeout_s: float = 5.0  #: no bytes for this long counts as a drop
-    input_format: str = "auto"  #: ffmpeg demuxer; "auto": by the mount's extension; "probe": ffmpeg guesses
+    input_format: str = "auto"  #: ffmpeg demuxer; "auto": from Content-Type; "probe": ffmpeg guesses
     alsa_device: str = "default"  #: alsa backend: the ALSA output device for streams
     token_param: str = "token"  # noqa: S105 - a parameter name, not a secret
     #: query parameter that carries the listener token
