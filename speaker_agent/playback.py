@@ -82,9 +82,11 @@ class Playback:
         with self._lock:
             if self.current is None:
                 return False
-            if self._interrupt_reason is None:
+            first = self._interrupt_reason is None
+            if first:
                 self._interrupt_reason = ("preempted", reason)
-        self.player.interrupt()
+        if first:  # one SIGTERM: more would make ffmpeg exit without the WAV header
+            self.player.interrupt()
         return True
 
     def set_mixer(self, volume: int) -> None:

@@ -263,13 +263,14 @@ class StreamPlayback:
         with self.lock:
             takeoff = self._takeoff
             self._takeoff = None
+            # idle before letting go of the horn: a file that takes it next marks the relay busy
+            self.relay.idle()
             self.on_air = None
         try:
             self._after(item, result, takeoff)
         except Exception:
             log.exception("could not record the end of a connection of %s", describe(item))
         finally:
-            self.relay.idle()
             self.on_change()
             self.wake.set()
             if self.playback is not None:
