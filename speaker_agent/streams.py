@@ -257,9 +257,12 @@ class StreamPlayback:
             result = self.player.play(with_token(stream.url, stream.token, self.cfg.stream.token_param),
                                       stream.session_id, volume,
                                       lambda: self._flowing(item))
-        except Exception as exc:  # the player cannot run at all (no ffmpeg …)
-            log.exception("stream player crashed")
-            result = StreamResult("crashed", f"player error: {exc}")
+        except (FileNotFoundError, PermissionError) as exc:  # ffmpeg cannot run here at all
+            log.error("stream player cannot run: %s", exc)
+            result = StreamResult("crashed", f"player cannot run: {exc}")
+        except Exception as exc:  # anything else: a gap, tried again like a drop
+            log.exception("stream player error")
+            result = StreamResult("failed", f"player error: {exc}"[:200])
         with self.lock:
             takeoff = self._takeoff
             self._takeoff = None
