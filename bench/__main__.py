@@ -24,6 +24,7 @@ OTHERS = [
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
+    ("bench.stream_auth", ["--runs", "40"], 90),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

@@ -26,6 +26,22 @@ VI: dict[str, str] = {
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
+    "Relay and live airtime per hamlet (minutes)": "Số phút tiếp sóng và phát trực tiếp theo ấp",
+    "Relay": "Tiếp sóng",
+    "Live": "Trực tiếp",
+    "No relay or live session in this period.": "Không có phiên tiếp sóng hay trực tiếp nào trong kỳ.",
+    "Relay and live sessions per speaker": "Các phiên tiếp sóng, trực tiếp theo từng loa",
+    "Session": "Phiên",
+    "Started": "Bắt đầu",
+    "Stopped": "Kết thúc",
+    "Seconds aired": "Số giây đã phát",
+    "Gaps": "Gián đoạn",
+    "Relay and live log": "Nhật ký tiếp sóng và trực tiếp",
+    "Playing the stream": "Đang phát luồng",
+    "Stream interrupted": "Luồng bị gián đoạn",
+    "Stream stopped": "Luồng đã dừng",
+    "Ended": "Đã kết thúc",
+    "Stop sent": "Đã gửi lệnh dừng",
 }
 
 
