@@ -19,6 +19,7 @@ def check(cfg: AgentConfig) -> int:
     from speaker_agent.mqtt_link import probe_broker
     from speaker_agent.player import make_player
     from speaker_agent.relay import Relay
+    from speaker_agent.stream_player import make_stream_player
     from speaker_agent.volume import make_mixer
 
     def data_dir() -> str:
@@ -41,6 +42,7 @@ def check(cfg: AgentConfig) -> int:
                            f"({len(cfg.security.public_keys)} controller key(s))"),
         ("data", data_dir),
         ("audio", lambda: make_player(cfg.player).check()),
+        ("streams", lambda: make_stream_player(cfg.player, cfg.stream).check()),
         ("volume", lambda: make_mixer(cfg.player.backend, cfg.volume).check()),
         ("gpio", relay),
         ("broker", lambda: probe_broker(cfg)),

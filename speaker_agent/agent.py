@@ -16,6 +16,8 @@ from speaker_agent.playback import Playback
 from speaker_agent.player import make_player
 from speaker_agent.relay import Relay
 from speaker_agent.store import Store
+from speaker_agent.stream_player import make_stream_player
+from speaker_agent.streams import StreamPlayback
 from speaker_agent.volume import make_mixer
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,12 @@ class Agent:
             cfg, self.store, self.cache, make_player(cfg.player), make_mixer(cfg.player.backend, cfg.volume),
             self.relay, self.health, self.intake.ack, self.link.pump, self.state_changed.set,
         )
+        self.streams = StreamPlayback(
+            cfg, self.store, make_stream_player(cfg.player, cfg.stream), self.relay, self.health,
+            self.intake.ack, self.link.pump, self.state_changed.set,
+        )
+        self.playback.streams = self.streams
+        self.streams.playback = self.playback
 
     def _on_command(self, raw: bytes) -> None:
         self.intake.handle(raw)
@@ -53,8 +61,14 @@ class Agent:
         if cmd.type == "play":
             self.playback.notify()
             return None
+        if cmd.type == "play_stream":
+            self.streams.notify()
+            return None
+        if cmd.type == "stop" and cmd.session_id is not None:
+            return self.streams.stop_session(cmd.session_id, cmd.id)
         if cmd.type == "stop":
-            return self.playback.stop(cmd.id)
+            stream = self.streams.stop_on_air(cmd.id)
+            return stream or self.playback.stop(cmd.id)
         if cmd.type == "volume":
             return self.playback.set_volume(cmd.volume)
         offset = self.health.clock_offset_ms()
@@ -65,7 +79,7 @@ class Agent:
         return self.health.state(
             online,
             queue_len=self.store.queue_len(),
-            playing=current.id if current else None,
+            playing=current.id if current else self.streams.playing_label(),
             volume=self.playback.base_volume,
             relay_on=self.relay.is_on,
         ).encode()
@@ -85,10 +99,12 @@ class Agent:
         """Start every loop and block until `stop()`."""
         log.info("speaker agent %s starting (version %s)", self.cfg.speaker_id, self.health.version)
         self.playback.recover()
+        self.streams.recover()
         loops = {
             "mqtt": lambda: self.link.run(self.stopping),
             "fetch": lambda: self.playback.fetch_loop(self.stopping),
             "play": lambda: self.playback.play_loop(self.stopping),
+            "streams": lambda: self.streams.loop(self.stopping),
             "heartbeat": self._heartbeat,
         }
         threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops.items()]
@@ -97,6 +113,7 @@ class Agent:
         self.stopping.wait()
         self.playback.wake_play.set()
         self.playback.wake_fetch.set()
+        self.streams.wake.set()
         self.state_changed.set()
         for t in threads:
             t.join(timeout=5)

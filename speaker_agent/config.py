@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,22 @@ class PlayerSettings:
     #: file backend: <sink_dir>/<command_id>.wav
 
 
+STREAM_FORMATS = ("auto", "probe", "mp3", "ogg", "aac", "mpegts", "hls")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """How relays and live sessions are pulled from Icecast."""
+
+    retry_min_s: float = 1.0  #: first reconnect delay after a drop (doubles, jittered)
+    retry_max_s: float = 15.0  #: cap of the reconnect delay
+    stall_timeout_s: float = 5.0  #: no bytes for this long counts as a drop
+    input_format: str = "auto"  #: ffmpeg demuxer; "auto": from Content-Type; "probe": ffmpeg guesses
+    alsa_device: str = "default"  #: alsa backend: the ALSA output device for streams
+    token_param: str = "token"  # noqa: S105 - a parameter name, not a secret
+    #: query parameter that carries the listener token
+
+
 @dataclass(frozen=True)
 class VolumeSettings:
     """Loudness per priority, in percent."""
@@ -114,6 +131,7 @@ class AgentConfig:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     player: PlayerSettings = field(default_factory=PlayerSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
     volume: VolumeSettings = field(default_factory=VolumeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -143,6 +161,7 @@ SECTIONS = {
     "broker": BrokerSettings,
     "security": SecuritySettings,
     "player": PlayerSettings,
+    "stream": StreamSettings,
     "volume": VolumeSettings,
     "relay": RelaySettings,
     "cache": CacheSettings,
@@ -256,6 +275,7 @@ def _check(cfg: AgentConfig) -> None:
         raise ConfigError("player.command: must contain a \"{file}\" argument")
     if cfg.player.backend == "file" and not cfg.player.sink_dir:
         raise ConfigError("player.sink_dir: must be set for the file backend")
+    _check_stream(cfg.stream)
     for name in ("level", "emergency", "priority"):
         if not 0 <= getattr(cfg.volume, name) <= 100:
             raise ConfigError(f"volume.{name}: must be between 0 and 100")
@@ -265,6 +285,22 @@ def _check(cfg: AgentConfig) -> None:
         raise ConfigError("cache.max_bytes: must be positive")
     if cfg.health.heartbeat_s <= 0:
         raise ConfigError("health.heartbeat_s: must be positive")
+
+
+def _check_stream(s: StreamSettings) -> None:
+    """Rules for the [stream] section."""
+    if s.retry_min_s <= 0:
+        raise ConfigError("stream.retry_min_s: must be positive")
+    if s.retry_max_s < s.retry_min_s:
+        raise ConfigError("stream.retry_max_s: must not be below stream.retry_min_s")
+    if s.stall_timeout_s <= 0:
+        raise ConfigError("stream.stall_timeout_s: must be positive")
+    if s.input_format not in STREAM_FORMATS:
+        raise ConfigError(f"stream.input_format: must be one of {', '.join(STREAM_FORMATS)}")
+    if not s.alsa_device:
+        raise ConfigError("stream.alsa_device: must not be empty")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", s.token_param):
+        raise ConfigError("stream.token_param: must be 1-40 letters, digits, _ or -")
 
 
 def parse(raw: dict, env: dict[str, str] | None = None) -> AgentConfig:

@@ -62,6 +62,8 @@ class Intake:
                     f"(allowed clock skew {self.max_skew_s:.0f} s)")
         if cmd.expires_at.timestamp() <= now:
             return f"expired at {format_time(cmd.expires_at)}"
+        if cmd.stream is not None and cmd.stream.until.timestamp() <= now:
+            return f"session {cmd.stream.session_id} already ended at {format_time(cmd.stream.until)}"
         if cmd.play_at is not None and cmd.play_at.timestamp() - now > self.max_horizon_s:
             return (f"play_at {format_time(cmd.play_at)} is more than "
                     f"{self.max_horizon_s / 86400:.0f} days ahead")
@@ -88,11 +90,13 @@ class Intake:
         if existing is not None:
             self._duplicate(existing)
             return
-        log.info("received %s %s (priority %s, play_at %s)", cmd.type, cmd.id, cmd.priority,
-                 format_time(cmd.play_at) if cmd.play_at else "-")
+        log.info("received %s %s (priority %s, play_at %s%s)", cmd.type, cmd.id, cmd.priority,
+                 format_time(cmd.play_at) if cmd.play_at else "-",
+                 f", session {cmd.stream.session_id} until {format_time(cmd.stream.until)}"
+                 if cmd.stream else "")
         self.health.note_offset(cmd.issued_at, now)
         self.on_ack()
-        if cmd.type != "play":
+        if cmd.type not in ("play", "play_stream"):
             self._run_now(cmd)
         else:
             self.on_stored(cmd)
@@ -102,7 +106,9 @@ class Intake:
             self.reject(item.id, f"replay: command id already seen (it is {item.state}); not played again")
             return
         log.info("duplicate delivery of %s (still %s); acknowledging again", item.id, item.state)
-        self.store.outbox_add(self.ack(item.id, item.state, "duplicate delivery; already queued"))
+        event = "stream_playing" if item.command.type == "play_stream" and item.state == "playing" \
+            else item.state
+        self.store.outbox_add(self.ack(item.id, event, "duplicate delivery; already queued"))
         self.on_ack()
 
     def _run_now(self, cmd: Command) -> None:

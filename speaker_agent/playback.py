@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from protocol.messages import PRIORITY_RANK
+from protocol.messages import PRIORITY_RANK, airtime_rank
 from speaker_agent.cache import AudioCache, CacheFull
 from speaker_agent.fetch import FetchError, fetch_into_cache
 from speaker_agent.mqtt_link import backoff_delay
@@ -54,6 +54,48 @@ class Playback:
         self._verified: dict[str, str] = {}  # item id -> sha256 checked shortly before its start
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.streams = None  # the StreamPlayback; set by the agent (they yield to each other)
+
+    @staticmethod
+    def file_rank(item: Item) -> int:
+        """Airtime rank of a file announcement (against streams)."""
+        return airtime_rank(item.command.priority, "file")
+
+    def blocker(self, rank: int, now: float) -> str | None:
+        """The announcement that keeps a stream of airtime `rank` off the air, if any.
+
+        The one playing keeps the horn against an equal rank; a waiting one needs a
+        higher rank than the stream (ties go to the stream: see streams.py).
+        """
+        with self._lock:
+            current = self.current
+        if current is not None:
+            return current.id if self.file_rank(current) >= rank else None
+        for item in self.store.items(("downloaded",)):
+            if (item.command.play_at.timestamp() <= now < item.command.expires_at.timestamp()
+                    and self.file_rank(item) > rank):
+                return item.id
+        return None
+
+    def preempt(self, reason: str) -> bool:
+        """Interrupt the announcement playing (it is queued again); True if one was playing."""
+        with self._lock:
+            if self.current is None:
+                return False
+            first = self._interrupt_reason is None
+            if first:
+                self._interrupt_reason = ("preempted", reason)
+        if first:  # one SIGTERM: more would make ffmpeg exit without the WAV header
+            self.player.interrupt()
+        return True
+
+    def set_mixer(self, volume: int) -> None:
+        """Set the output volume; a broken mixer is reported, never fatal."""
+        try:
+            self.mixer.set(volume)
+        except Exception as exc:  # a broken mixer must not silence a broadcast
+            log.error("volume: %s", exc)
+            self.health.error(f"volume: {exc}")
 
     @property
     def base_volume(self) -> int:
@@ -195,6 +237,9 @@ class Playback:
                     self._interrupt_reason = ("preempted", f"preempted by emergency {top.id}")
                 self.player.interrupt()
             return MAX_WAIT_S
+        if ready and self.streams is not None and not self.streams.may_start_file(
+                ready[0].id, self.file_rank(ready[0])):
+            return MAX_WAIT_S  # a stream of equal or higher rank has the horn
         if ready:
             self.relay.power_on()
             warm_at = self.relay.ready_at()
@@ -232,11 +277,7 @@ class Playback:
         self._verified.pop(item.id, None)  # a re-queued item is checked again next time
         self.cache.touch(item.command.media.sha256)
         volume = level_for(item.command.priority, self.base_volume, self.cfg.volume)
-        try:
-            self.mixer.set(volume)
-        except Exception as exc:  # a broken mixer must not silence a broadcast
-            log.error("volume: %s", exc)
-            self.health.error(f"volume: {exc}")
+        self.set_mixer(volume)
         with self._lock:
             self.current = item
             self._interrupt_reason = None

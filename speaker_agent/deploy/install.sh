@@ -28,7 +28,8 @@ UNIT=/etc/systemd/system/commune-radio-agent.service
 echo "== system packages"
 apt-get update -q
 # python3-lgpio: gpiozero's pin driver on bookworm (a pip build would need swig);
-# mpg123 plays MP3 straight to ALSA; alsa-utils gives amixer; ffmpeg for the file sink and checks.
+# mpg123 plays MP3 straight to ALSA; alsa-utils gives amixer; ffmpeg plays relay and live streams
+# (and is the file sink).
 apt-get install -y -q python3 python3-venv python3-lgpio mpg123 alsa-utils ffmpeg
 
 echo "== service user"

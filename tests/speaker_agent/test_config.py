@@ -131,3 +131,19 @@ def test_the_file_the_controller_writes_is_accepted():
                                    backend=backend, relay_mock=backend == "file")
         cfg = parse(tomllib.loads(text), env={})
         assert cfg.speaker_id == "ap-3" and cfg.player.backend == backend
+
+
+@pytest.mark.parametrize(("stream", "key"), [
+    ({"retry_min_s": 0}, "stream.retry_min_s"),
+    ({"retry_min_s": 5.0, "retry_max_s": 2.0}, "stream.retry_max_s"),
+    ({"stall_timeout_s": "long"}, "stream.stall_timeout_s"),
+    ({"input_format": "wma"}, "stream.input_format"),
+    ({"token_param": "a b"}, "stream.token_param"),
+    ({"retries": 3}, "stream.retries"),
+])
+def test_stream_errors_name_the_key(stream, key):
+    raw = {"speaker_id": "ap-9", "data_dir": "/d", "broker": {"username": "ap-9", "password": "p"},
+           "security": {"public_keys": [KEY]}, "stream": stream}
+    with pytest.raises(ConfigError) as info:
+        parse(raw, env={})
+    assert str(info.value).startswith(key)

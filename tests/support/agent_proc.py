@@ -101,6 +101,15 @@ class AgentProcess:
         """The WAV the file sink wrote for a command."""
         return self.sink_dir / f"{command_id}.wav"
 
+    def stream_connections(self, session_id: str) -> list[dict]:
+        """The file sink's record of each connection of a stream session (file, times, outcome)."""
+        sidecar = self.sink_dir / f"{session_id}.json"
+        return json.loads(sidecar.read_text())["connections"] if sidecar.exists() else []
+
+    def stream_wavs(self, session_id: str) -> list[Path]:
+        """The WAVs a stream session was recorded into, one per connection, in order."""
+        return sorted(self.sink_dir.glob(f"{session_id}.*.wav"))
+
     def relay_history(self) -> list[dict]:
         """Pin changes of the mock relay, in order."""
         path = self.data_dir / "relay_history.jsonl"

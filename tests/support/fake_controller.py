@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from protocol.messages import Ack, Command, Media, SpeakerState
+from protocol.messages import Ack, Command, Media, SpeakerState, Stream
 from protocol.signing import public_key_text, sign
 from protocol.topics import Topics
 
@@ -77,8 +77,8 @@ class FakeController:
     def command(self, speaker_id: str, type: str = "play", *, media: Media | None = None,
                 play_in: float = 0.0, priority: str = "normal", expires_in: float = 600.0,
                 issued_at: datetime | None = None, volume: int | None = None,
-                command_id: str | None = None) -> Command:
-        """An unsigned command; play_at is now + play_in."""
+                command_id: str | None = None, session_id: str | None = None) -> Command:
+        """An unsigned command; play_at is now + play_in (`session_id` for a stop of one session)."""
         now = datetime.now(UTC)
         issued = issued_at or now
         return Command(
@@ -91,6 +91,25 @@ class FakeController:
             play_at=now + timedelta(seconds=play_in) if type == "play" else None,
             media=media,
             volume=volume,
+            session_id=session_id,
+        )
+
+    def stream_command(self, speaker_id: str, url: str, token: str, *, session_id: str,
+                       kind: str = "relay", play_in: float = 0.0, lasts: float = 30.0,
+                       priority: str = "normal", command_id: str | None = None) -> Command:
+        """An unsigned play_stream: the session runs from now + play_in for `lasts` seconds."""
+        now = datetime.now(UTC)
+        start = now + timedelta(seconds=play_in)
+        until = start + timedelta(seconds=lasts)
+        return Command(
+            id=command_id or f"s{next(_counter)}-{uuid.uuid4().hex[:8]}",
+            type="play_stream",
+            speaker_id=speaker_id,
+            issued_at=now,
+            expires_at=until,
+            priority=priority,
+            play_at=start,
+            stream=Stream(session_id=session_id, url=url, token=token, kind=kind, until=until),
         )
 
     def sign(self, cmd: Command) -> Command:
