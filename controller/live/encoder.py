@@ -11,6 +11,7 @@ The HTTP handler must never wait on ffmpeg, so writes go through a queue to one 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import re
@@ -33,7 +34,7 @@ def encoder_command(source_url: str, page_ms: int | None = None) -> list[str]:
             "-ac", "1", "-ar", "48000", "-c:a", "libopus", "-b:a", BITRATE,
             "-application", "lowdelay", "-frame_duration", "20",
             "-page_duration", str(page_ms * 1000), "-flush_packets", "1",
-            "-f", "ogg", "-content_type", "application/ogg", source_url]
+            "-f", "ogg", "-content_type", "audio/ogg", source_url]
 
 
 def redact(text: str) -> str:
@@ -89,10 +90,8 @@ class LiveEncoder:
             except (BrokenPipeError, OSError, ValueError):
                 log.warning("live encoder gone (exit %s); dropping input", proc.poll())
                 break
-        try:
+        with contextlib.suppress(OSError):
             proc.stdin.close()
-        except OSError:
-            pass
 
     def close(self, wait_s: float = 3.0) -> int | None:
         """End the input, let ffmpeg flush, and make sure it exits; returns its exit code."""
