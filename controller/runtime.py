@@ -39,6 +39,8 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        self.live = None
+        """LiveIngest (controller/services/live.py): browser chunks → encoder; its watchdog."""
         from controller.streams_server import StreamServer
 
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
@@ -149,8 +151,17 @@ class Controller:
         self.dispatcher = Dispatcher(self, self.bus)
         self.bus.start()
         self.dispatcher.start()
+        self._start_live()
         if self.settings.run_scheduler:
             self._start_scheduler()
+
+    def _start_live(self) -> None:
+        from controller.services import live
+
+        ended = live.end_leftovers(self)  # their browser or encoder fed the old process
+        if ended:
+            log.warning("ended %d live session(s) left open by the previous run", ended)
+        live.watch(self).start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -179,7 +190,7 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
-        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker,
+        for part in (self.live, self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker,
                      self.streams_server):
             if part is not None:
                 try:

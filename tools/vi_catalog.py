@@ -26,6 +26,45 @@ VI: dict[str, str] = {
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
+    "Go live": "Phát trực tiếp",
+    "Speak to the chosen hamlets now. There is no approval step; every live session is recorded in the audit log.":
+        "Nói trực tiếp tới các ấp đã chọn ngay bây giờ. Không cần duyệt; mọi phiên phát trực tiếp đều được ghi vào nhật ký.",
+    "Start speaking": "Bắt đầu phát",
+    "Stop": "Dừng",
+    "Starting…": "Đang bắt đầu…",
+    "On air": "Đang phát",
+    "The live session has ended.": "Phiên phát trực tiếp đã kết thúc.",
+    "The browser may not use the microphone. Allow the microphone for this page (the lock icon next to the address), then try again.":
+        "Trình duyệt chưa được phép dùng micro. Hãy cho phép micro cho trang này (biểu tượng ổ khóa cạnh địa chỉ) rồi thử lại.",
+    "No microphone was found on this device.": "Không tìm thấy micro trên thiết bị này.",
+    "This browser cannot record sound. Use Chrome on Android or a recent desktop browser.":
+        "Trình duyệt này không ghi âm được. Hãy dùng Chrome trên Android hoặc trình duyệt mới trên máy tính.",
+    "The connection to the controller was lost. The speakers stop within a few seconds; check the network and start again.":
+        "Mất kết nối tới máy chủ. Loa sẽ dừng sau vài giây; hãy kiểm tra mạng rồi bắt đầu lại.",
+    "The controller ended the live session.": "Máy chủ đã kết thúc phiên phát trực tiếp.",
+    "The live session could not be started.": "Không bắt đầu được phiên phát trực tiếp.",
+    "Speakers playing": "Loa đang phát",
+    "Waiting for the encoder to connect…": "Đang chờ bộ mã hóa kết nối…",
+    "Where": "Phát tới đâu",
+    "Hamlets": "Các ấp",
+    "All hamlets": "Tất cả các ấp",
+    "There is no speaker yet.": "Chưa có loa nào.",
+    "Sound from": "Nguồn âm thanh",
+    "This device's microphone": "Micro của máy này",
+    "A mixer or studio PC (BUTT, ffmpeg)": "Bàn trộn hoặc máy tính phòng thu (BUTT, ffmpeg)",
+    "Encoder settings (Icecast)": "Thông số cho bộ mã hóa (Icecast)",
+    "Enter these in BUTT or ffmpeg on the mixer PC. They are valid for this session only.":
+        "Nhập các thông số này vào BUTT hoặc ffmpeg trên máy tính bàn trộn. Chúng chỉ dùng được cho phiên này.",
+    "Server": "Máy chủ",
+    "Port": "Cổng",
+    "Mount": "Điểm phát (mount)",
+    "Username": "Tên đăng nhập",
+    "Password": "Mật khẩu",
+    "With ffmpeg": "Dùng ffmpeg",
+    "%(hamlets)s is already live with %(holder)s. Wait until they stop.":
+        "%(hamlets)s đang được %(holder)s phát trực tiếp. Hãy chờ người đó dừng.",
+    "Only admins and approvers may go live.": "Chỉ quản trị viên và người duyệt mới được phát trực tiếp.",
+    "This live session does not exist.": "Phiên phát trực tiếp này không tồn tại.",
 }
 
 

@@ -49,6 +49,27 @@ class _Live:
     encoder: LiveEncoder | None = None
     chunks: ChunkSequencer = field(default_factory=ChunkSequencer)
     received: int = 0
+    header: bytearray = field(default_factory=bytearray)
+    """The WebM header (everything before the first Cluster), to restart a dead encoder with."""
+    header_done: bool = False
+    restarts: int = 0
+
+
+CLUSTER_ID = bytes.fromhex("1f43b675")
+
+
+def _keep_header(live: _Live, piece: bytes) -> None:
+    if live.header_done:
+        return
+    at = (bytes(live.header[-3:]) + piece).find(CLUSTER_ID)
+    if at < 0:
+        live.header += piece
+        return
+    cut = at - min(3, len(live.header))
+    live.header += piece[:max(cut, 0)]
+    if cut < 0:
+        del live.header[cut:]
+    live.header_done = True
 
 
 class LiveIngest:
@@ -99,14 +120,27 @@ class LiveIngest:
             live.last_chunk = self.clock()
             live.received += 1
             ready = live.chunks.add(seq, data)
-            if ready and live.encoder is None:
-                name = f"live-{session_id}.log"
-                live.encoder = LiveEncoder(live.source_url,
-                                           self.log_dir / name if self.log_dir else None).start()
+            for piece in ready:
+                _keep_header(live, piece)
+            if ready and (live.encoder is None or not live.encoder.alive):
+                self._start_encoder(live)
             for piece in ready:
                 live.encoder.write(piece)
             return {"next_seq": live.chunks.next_seq, "duplicates": live.chunks.duplicates,
                     "skipped": live.chunks.skipped}
+
+    def _start_encoder(self, live: _Live) -> None:
+        if live.encoder is not None:
+            # Icecast restarted or refused us once: a new ffmpeg needs the header again,
+            # then the WebM demuxer resynchronises on the next cluster.
+            live.restarts += 1
+            log.warning("live encoder of session %d died; restart %d", live.session_id,
+                        live.restarts)
+        name = f"live-{live.session_id}.log"
+        live.encoder = LiveEncoder(live.source_url,
+                                   self.log_dir / name if self.log_dir else None).start()
+        if live.restarts and live.header_done:
+            live.encoder.write(bytes(live.header))
 
     # -- watchdog --
     def start(self, interval_s: float = 0.5) -> None:

@@ -31,10 +31,18 @@ def chirp(sr: int = SR, seconds: float = 0.12, f0: float = 600.0, f1: float = 30
 
 
 def chirp_train(seconds: float, period: float, lead: float, sr: int = SR) -> tuple[np.ndarray, list[int]]:
-    """`seconds` of silence with a chirp every `period` after `lead`; returns (int16 PCM, onsets)."""
+    """Silence with chirps after `lead`, spaced period, 1.3×, 1.6× period in turn; (int16 PCM, onsets).
+
+    The uneven spacing lets `delays` tell which spoken chirp each heard one is, whatever the
+    delay and whenever the listener joined.
+    """
     pcm = np.zeros(int(seconds * sr))
     c = chirp(sr)
-    onsets = list(range(int(lead * sr), len(pcm) - len(c), int(period * sr)))
+    onsets, at, i = [], lead, 0
+    while int(at * sr) + len(c) < len(pcm):
+        onsets.append(int(at * sr))
+        at += period * (1.0, 1.3, 1.6)[i % 3]
+        i += 1
     for o in onsets:
         pcm[o:o + len(c)] = 0.6 * c
     return (pcm * 32767).astype("<i2"), onsets
@@ -115,9 +123,11 @@ class Ear:
         self.blocks: list[tuple[float, bytes]] = []
         self.proc: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
+        self.started_at: float | None = None
 
     def start(self) -> Ear:
         """Start listening (returns at once)."""
+        self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
             ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-fflags", "nobuffer",
              "-probesize", "32", "-analyzeduration", "0", "-i", self.url,
@@ -173,17 +183,24 @@ def find_chirps(x: np.ndarray, sr: int = EAR_SR, min_gap_s: float = 0.5,
     return peaks
 
 
-def delays(mouth: Mouth, onsets: list[int], ear: Ear, period_s: float) -> list[float]:
-    """Mouth-to-ear delay of each chirp heard (seconds); chirps are matched by their spacing."""
+def delays(mouth: Mouth, onsets: list[int], ear: Ear, max_spread_s: float = 0.3) -> list[float]:
+    """Mouth-to-ear delay of each chirp heard (seconds), or [] if the match is not clear.
+
+    If the ear was listening a second before the first chirp was spoken, the first chirp heard
+    is the first spoken (Icecast sends a new listener only what arrives after it joined).
+    Otherwise heard chirps are aligned by their uneven spacing: the alignment whose delays
+    vary least wins, and it must vary by less than `max_spread_s`.
+    """
     x, when = ear.samples()
-    heard = find_chirps(x)
-    if not heard:
+    heard = np.array([when[h] for h in find_chirps(x)])
+    spoken = mouth.t0 + np.array(onsets) / SR
+    if not len(heard) or len(heard) > len(spoken):
         return []
-    first = when[heard[0]]
-    # the ear connects before the first chirp is spoken, so the first heard is the first spoken
-    out = []
-    for h in heard:
-        k = int(round((when[h] - first) / period_s))
-        if k < len(onsets):
-            out.append(float(when[h] - (mouth.t0 + onsets[k] / SR)))
-    return out
+    if ear.started_at is not None and ear.started_at < spoken[0] - 1.0:
+        return [float(v) for v in heard - spoken[:len(heard)]]
+    best = None
+    for k0 in range(len(spoken) - len(heard) + 1):
+        d = heard - spoken[k0:k0 + len(heard)]
+        if best is None or np.ptp(d) < np.ptp(best):
+            best = d
+    return [float(v) for v in best] if np.ptp(best) < max_spread_s else []
