@@ -2,7 +2,7 @@
 
 Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
 their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle) run as subprocesses when present, each with
+bench.log_query, bench.tts, bench.agent_idle, bench.live_delay) run as subprocesses when present, each with
 a time limit; their output is printed and they keep their own sections.
 """
 
@@ -22,6 +22,7 @@ OTHERS = [
     ("bench.log_query", ["--runs", "10"], 180),
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
+    ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

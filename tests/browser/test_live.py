@@ -5,10 +5,11 @@ session ends. The controller runs in process against the session's open Icecast.
 from __future__ import annotations
 
 import wave
+from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, login
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, login
 from tests.support.controller import fresh_db_url
 from tests.support.live_audio import SR, Ear, chirp_train, find_chirps
 from tests.support.live_server import serve
@@ -16,6 +17,7 @@ from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 HAMLET = "Ấp Mỹ Lợi"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,7 @@ def test_speaking_from_a_phone_reaches_the_mount_and_stop_ends_it(chirp_browser,
     # the level meter moves with the voice
     wait_for(lambda: page.locator("#live-level").evaluate("el => parseFloat(el.style.width) || 0") > 10,
              timeout=10, what="the level meter to move")
+    page.screenshot(path=str(SHOTS / "live-phone.png"), full_page=True)
     page.get_by_role("button", name="Dừng").click()
     page.get_by_role("button", name="Bắt đầu phát").wait_for()
     from controller.services import live
@@ -78,4 +81,16 @@ def test_speaking_from_a_phone_reaches_the_mount_and_stop_ends_it(chirp_browser,
     wait_for(lambda: live.view(live_server.controller, 1)["state"] == "ended", timeout=20,
              what="the session to end")
     assert live.view(live_server.controller, 1)["end_reason"] == "stopped"
+
+    # a studio encoder instead: the page shows the credentials it needs
+    page.get_by_label("Bàn trộn hoặc máy tính phòng thu (BUTT, ffmpeg)").check()
+    page.get_by_role("button", name="Bắt đầu phát").click()
+    page.locator("#live-encoder").wait_for(state="visible")
+    assert page.locator("#enc-mount").inner_text() == "/live-2"
+    assert page.locator("#enc-password").inner_text()
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(SHOTS / "live-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Dừng").click()
+    wait_for(lambda: live.view(live_server.controller, 2)["state"] == "ended", timeout=20,
+             what="the encoder session to end")
     ctx.close()
