@@ -63,8 +63,17 @@ VI: dict[str, str] = {
     "With ffmpeg": "Dùng ffmpeg",
     "%(hamlets)s is already live with %(holder)s. Wait until they stop.":
         "%(hamlets)s đang được %(holder)s phát trực tiếp. Hãy chờ người đó dừng.",
-    "Only admins and approvers may go live.": "Chỉ quản trị viên và người duyệt mới được phát trực tiếp.",
     "This live session does not exist.": "Phiên phát trực tiếp này không tồn tại.",
+    "Relay and live airtime per hamlet (minutes)": "Số phút tiếp sóng và phát trực tiếp theo ấp",
+    "Relay": "Tiếp sóng",
+    "Live": "Trực tiếp",
+    "No relay or live session in this period.": "Không có phiên tiếp sóng hay trực tiếp nào trong kỳ.",
+    "Relay and live sessions per speaker": "Các phiên tiếp sóng, trực tiếp theo từng loa",
+    "Session": "Phiên",
+    "Started": "Bắt đầu",
+    "Stopped": "Kết thúc",
+    "Seconds aired": "Số giây đã phát",
+    "Gaps": "Gián đoạn",
 }
 
 

@@ -63,3 +63,27 @@ def test_per_mount_source_login_takes_effect_on_reload(tmp_path):
         assert rejected.wait(30) != 0
     finally:
         ice.stop()
+
+
+def test_icecast_dies_with_a_controller_killed_hard(tmp_path):
+    """kill -9 of the process that runs Icecast takes Icecast down too (no orphan on the port)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import sys, time\nfrom pathlib import Path\n"
+              "from controller.managed_icecast import ManagedIcecast\n"
+              "m = ManagedIcecast(Path(sys.argv[1]), port=18300)\nm.start()\n"
+              "print(m.proc.pid, flush=True)\ntime.sleep(300)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "ice")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ice_pid = int(parent.stdout.readline())
+        assert Path(f"/proc/{ice_pid}").exists()
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        wait_for(lambda: not Path(f"/proc/{ice_pid}").exists()
+                 or "Z" in Path(f"/proc/{ice_pid}/stat").read_text().split()[2],
+                 timeout=30, what="icecast to exit with its parent")
+    finally:
+        parent.kill()
