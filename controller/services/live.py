@@ -55,7 +55,7 @@ def credential(ctx, purpose: str, session_id: int) -> str:
 
 def check_chunk_key(ctx, session_id: int, key: str) -> bool:
     """True if `key` is this session's chunk key."""
-    return bool(key) and hmac.compare_digest(key, credential(ctx, "chunk", session_id))
+    return bool(key) and hmac.compare_digest(key.encode(), credential(ctx, "chunk", session_id).encode())
 
 
 def _refuse_if_held(s: Session, speakers: list[Speaker], until) -> None:

@@ -39,7 +39,7 @@ def chirp_train(seconds: float, period: float, lead: float, sr: int = SR) -> tup
     pcm = np.zeros(int(seconds * sr))
     c = chirp(sr)
     onsets, at, i = [], lead, 0
-    while int(at * sr) + len(c) < len(pcm):
+    while int((at + 1.0) * sr) < len(pcm):  # a quiet last second: the recorder's tail is cut
         onsets.append(int(at * sr))
         at += period * (1.0, 1.3, 1.6)[i % 3]
         i += 1
