@@ -26,6 +26,8 @@ from controller.live.encoder import LiveEncoder
 
 log = logging.getLogger(__name__)
 
+RESTART_GAP_S = 1.0
+"""A dead encoder is started again at most this often (the pieces in between are lost)."""
 MAX_CHUNK_BYTES = 512 * 1024
 """A 250 ms Opus chunk is ~1–2 KB; anything near this is not a microphone."""
 
@@ -53,6 +55,7 @@ class _Live:
     """The WebM header (everything before the first Cluster), to restart a dead encoder with."""
     header_done: bool = False
     restarts: int = 0
+    last_start: float = 0.0
 
 
 CLUSTER_ID = bytes.fromhex("1f43b675")
@@ -123,19 +126,27 @@ class LiveIngest:
             for piece in ready:
                 _keep_header(live, piece)
             if ready and (live.encoder is None or not live.encoder.alive):
+                if live.encoder is not None and self.clock() - live.last_start < RESTART_GAP_S:
+                    return self._accepted(live)  # Icecast refuses us: no ffmpeg per chunk
                 self._start_encoder(live)
             for piece in ready:
                 live.encoder.write(piece)
-            return {"next_seq": live.chunks.next_seq, "duplicates": live.chunks.duplicates,
-                    "skipped": live.chunks.skipped}
+            return self._accepted(live)
+
+    @staticmethod
+    def _accepted(live: _Live) -> dict:
+        return {"next_seq": live.chunks.next_seq, "duplicates": live.chunks.duplicates,
+                "skipped": live.chunks.skipped, "encoder_restarts": live.restarts}
 
     def _start_encoder(self, live: _Live) -> None:
         if live.encoder is not None:
             # Icecast restarted or refused us once: a new ffmpeg needs the header again,
             # then the WebM demuxer resynchronises on the next cluster.
             live.restarts += 1
+            live.encoder.close(wait_s=0.5)  # reap the dead one
             log.warning("live encoder of session %d died; restart %d", live.session_id,
                         live.restarts)
+        live.last_start = self.clock()
         name = f"live-{live.session_id}.log"
         live.encoder = LiveEncoder(live.source_url,
                                    self.log_dir / name if self.log_dir else None).start()

@@ -175,3 +175,26 @@ def test_an_external_encoder_pushes_with_the_shown_credentials(on_air, icecast, 
     wait_for(lambda: _state(client, token, live_id)["state"] == "ended", timeout=30,
              what="the session to end after the encoder left")
     assert _state(client, token, live_id)["end_reason"] == "source_lost"
+
+
+@pytest.mark.process
+def test_an_encoder_that_dies_mid_speech_is_started_again_and_the_voice_comes_back(on_air, icecast):
+    ctl, app, token = on_air
+    client = app.test_client()
+    r = client.post("/api/v1/live", json={"targets": {"hamlets": [MY_AN]}}, headers=auth(token))
+    live_id, ingest = r.json["id"], r.json["ingest"]
+    mount, chunk_path = ingest["icecast"]["mount"], "/api/v1" + ingest["chunk_url"].split("/api/v1")[1]
+    poster = app.test_client()
+    mouth = Mouth(chirp_train(seconds=8, period=0.8, lead=0.5)[0], lambda seq, data: poster.post(
+        f"{chunk_path}&seq={seq}", data=data, content_type="application/octet-stream"))
+    speaking = threading.Thread(target=mouth.run)
+    speaking.start()
+    icecast.wait_mount(mount)
+    ctl.live._lives[live_id].encoder._proc.kill()  # as if Icecast had dropped the source
+    wait_for(lambda: ctl.live._lives[live_id].restarts >= 1, timeout=20, what="a new encoder")
+    icecast.wait_mount(mount)
+    ear = Ear(icecast.listen_url(mount)).start()
+    speaking.join()
+    ear.stop()
+    assert len(find_chirps(ear.samples()[0])) >= 2, "no voice after the encoder was restarted"
+    assert _state(client, token, live_id)["state"] == "active"
