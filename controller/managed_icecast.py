@@ -150,13 +150,27 @@ class ManagedIcecast:
             os.chown(self.config_path, 0, grp.getgrnam(icecast_files.ICECAST_GROUP).gr_gid)
             os.chmod(self.config_path, 0o640)
 
-    def start(self, timeout: float = 15.0) -> int:
+    def start(self, timeout: float = 15.0, tries: int = 3) -> int:
         """Start Icecast on the requested port or the next free one; return the port."""
         stop_stale(self.pid_file, self.config_path)
-        if not port_is_free(self.requested_port, self.bind):
-            # Also covers a system icecast2 started by the Debian package on 8000.
-            self.port = next_free_port(self.requested_port + 1, self.bind)
-            log.info("port %d is taken; managed icecast uses %d", self.requested_port, self.port)
+        self.port = self.requested_port
+        for _attempt in range(tries):
+            if not port_is_free(self.port, self.bind):
+                # Also covers a system icecast2 started by the Debian package on 8000.
+                taken, self.port = self.port, next_free_port(self.port + 1, self.bind)
+                log.info("port %d is taken; managed icecast uses %d", taken, self.port)
+            if self._run(timeout):
+                return self.port
+            # Another program took the port between our check and Icecast's bind (seen
+            # with several controllers starting at once): try the next one.
+            log.warning("icecast2 could not start on %d (%s); trying again", self.port,
+                        self._log_tail())
+            self.port += 1
+        raise RuntimeError(f"icecast2 did not start ({tries} tries): {self._log_tail()} "
+                           f"(see {self.files_dir}/icecast.log)")
+
+    def _run(self, timeout: float) -> bool:
+        """Start the child on self.port; True once it answers, False if it exited."""
         self.write_config()
         as_user = {}
         if self.as_root:
@@ -175,13 +189,39 @@ class ManagedIcecast:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"icecast2 exited with {self.proc.returncode}; "
-                                   f"see {self.files_dir}/icecast.log")
+                self.proc = None
+                return False
             if self.status() is not None:
-                return self.port
+                return True
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"icecast2 did not answer on {self.port} within {timeout:.0f}s")
+        return False
+
+    def _log_tail(self) -> str:
+        try:
+            lines = (self.files_dir / "icecast.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return " | ".join(lines[-3:])
+
+    def _admin_request(self, path: str) -> urllib.request.Request:
+        import base64
+
+        req = urllib.request.Request(f"http://{self.bind}:{self.port}{path}")  # noqa: S310
+        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {cred}")
+        return req
+
+    def admin(self, command: str, **params: str) -> bool:
+        """Run an Icecast admin command (e.g. killclient); True if Icecast says it succeeded."""
+        from urllib.parse import urlencode
+
+        req = self._admin_request(f"/admin/{command}?{urlencode(params)}")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310 - loopback server
+                return b"<return>1</return>" in r.read()
+        except OSError:
+            return False
 
     def status(self) -> dict | None:
         """Icecast's admin statistics ({"mounts": [...]}) or None if it does not answer.
@@ -189,12 +229,9 @@ class ManagedIcecast:
         Not /status-json.xsl: the default mount's URL authentication also guards the web
         root, so the public status page asks the controller, which may not be up yet.
         """
-        import base64
         import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 
-        req = urllib.request.Request(f"http://{self.bind}:{self.port}/admin/stats")  # noqa: S310
-        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
-        req.add_header("Authorization", f"Basic {cred}")
+        req = self._admin_request("/admin/stats")
         try:
             with urllib.request.urlopen(req, timeout=1) as r:  # noqa: S310 - our loopback server
                 root = ET.fromstring(r.read())  # noqa: S314 - our own server's answer

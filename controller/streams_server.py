@@ -119,6 +119,15 @@ class StreamServer:
         if self.managed is not None:
             self.managed.remove_source_login(normalize_mount(mount))
 
+    def kill_listener(self, mount: str, client_id: str) -> bool:
+        """Drop one listener connection (Icecast admin killclient); False if not possible.
+
+        Only the managed Icecast: the controller has no admin login for an external one.
+        """
+        if self.managed is None:
+            return False
+        return self.managed.admin("killclient", mount=normalize_mount(mount), id=client_id)
+
     def running(self) -> bool:
         """True if the managed Icecast runs (always True for an external one)."""
         return self.managed is None or self.managed.running()

@@ -36,6 +36,12 @@ VI: dict[str, str] = {
     "Stopped": "Kết thúc",
     "Seconds aired": "Số giây đã phát",
     "Gaps": "Gián đoạn",
+    "Relay and live log": "Nhật ký tiếp sóng và trực tiếp",
+    "Playing the stream": "Đang phát luồng",
+    "Stream interrupted": "Luồng bị gián đoạn",
+    "Stream stopped": "Luồng đã dừng",
+    "Ended": "Đã kết thúc",
+    "Stop sent": "Đã gửi lệnh dừng",
 }
 
 

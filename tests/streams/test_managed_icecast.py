@@ -87,3 +87,23 @@ def test_icecast_dies_with_a_controller_killed_hard(tmp_path):
                  timeout=30, what="icecast to exit with its parent")
     finally:
         parent.kill()
+
+
+def test_a_port_taken_after_the_check_moves_icecast_to_the_next_one(tmp_path, monkeypatch):
+    """Two controllers starting at once both see 18400 free; the loser moves on."""
+    import socket
+
+    from controller import managed_icecast
+
+    taker = socket.socket()
+    taker.bind(("127.0.0.1", 0))
+    taker.listen()
+    port = taker.getsockname()[1]
+    monkeypatch.setattr(managed_icecast, "port_is_free", lambda p, host: p != port + 1)
+    ice = TestIcecast(tmp_path / "ice", port=port)
+    try:
+        assert ice.start().port > port + 1  # port: bind failed; port + 1: "taken"
+        assert ice.managed.status() is not None
+    finally:
+        ice.stop()
+        taker.close()

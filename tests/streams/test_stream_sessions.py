@@ -46,6 +46,8 @@ def test_open_session_writes_one_delivery_per_speaker_and_a_mount(three_speakers
         view = streams.session_view(s, f"relay-{sid}")
         assert view["session_id"] == f"relay-{sid}" and view["mount"] == f"/relay-{sid}"
         assert view["state"] == "active"
+        with pytest.raises(ServiceError, match=f"unknown stream session live-{sid}"):
+            streams.session_view(s, f"live-{sid}")  # the wire id names the kind too
         assert [(d["speaker_id"], d["state"], d["aired_s"]) for d in view["deliveries"]] == [
             ("spk-a", "queued", 0.0), ("spk-b", "queued", 0.0)]
         # Nothing half-written when the input is bad: an unknown speaker stores no session.
@@ -156,3 +158,7 @@ def test_period_report_shows_relay_and_live_minutes_per_hamlet(three_speakers, a
         as_text=True)
     assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in html
     assert "upstream down" in html and "Chủ tịch xã" in html
+    page = web.get(f"/log/streams?date_from={t0.astimezone(tz).date()}&date_to={today}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Nhật ký tiếp sóng và trực tiếp" in html
+    assert "Luồng đã dừng" in html and "upstream down" in html
