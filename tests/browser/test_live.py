@@ -43,8 +43,10 @@ def chirp_browser(playwright, chirp_wav):
     b.close()
 
 
-@pytest.fixture
-def live_server(tmp_path, icecast):
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, icecast):
+    """One in-process controller for this module (the first test's sessions are 1 and 2)."""
+    tmp_path = tmp_path_factory.mktemp("live-server")
     srv = serve(tmp_path, icecast, {HAMLET: ["spk-my-loi"]}, {"approver": "approver"},
                 db_url=fresh_db_url(tmp_path))
     yield srv
@@ -95,3 +97,22 @@ def test_speaking_from_a_phone_reaches_the_mount_and_stop_ends_it(chirp_browser,
     page.get_by_text("Máy chủ đã kết thúc phiên phát trực tiếp.").wait_for()
     page.get_by_role("button", name="Bắt đầu phát").wait_for()
     ctx.close()
+
+
+def test_a_refused_microphone_is_explained_and_nothing_goes_live(playwright, live_server):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream"])  # no fake UI: nobody allows the microphone
+    try:
+        page = b.new_context(viewport=PHONE, locale="vi-VN").new_page()
+        login(page, live_server.base, "approver")
+        page.goto(live_server.base + "/live")
+        page.get_by_role("button", name="Bắt đầu phát").click()
+        page.get_by_text("Vui lòng chọn ít nhất một ấp hoặc một loa.").wait_for()  # no target yet
+        page.get_by_label(HAMLET).check()
+        page.get_by_role("button", name="Bắt đầu phát").click()
+        page.get_by_text("Trình duyệt chưa được phép dùng micro", exact=False).wait_for()
+        from controller.services import live
+
+        assert live.watch(live_server.controller).active() == []
+    finally:
+        b.close()
