@@ -193,8 +193,8 @@ def test_an_encoder_that_dies_mid_speech_is_started_again_and_the_voice_comes_ba
     ctl.live._lives[live_id].encoder._proc.kill()  # as if Icecast had dropped the source
     wait_for(lambda: ctl.live._lives[live_id].restarts >= 1, timeout=20, what="a new encoder")
     icecast.wait_mount(mount)
+    assert _state(client, token, live_id)["state"] == "active"  # the speakers never noticed
     ear = Ear(icecast.listen_url(mount)).start()
     speaking.join()
     ear.stop()
     assert len(find_chirps(ear.samples()[0])) >= 2, "no voice after the encoder was restarted"
-    assert _state(client, token, live_id)["state"] == "active"
