@@ -2,9 +2,9 @@
 
 Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
 their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect) run as subprocesses
-when present, each with a time limit; their output is printed and they keep their own
-sections.
+bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay) run as
+subprocesses when present, each with a time limit; their output is printed and they keep
+their own sections.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ OTHERS = [
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
+    ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
     ("bench.stream_auth", ["--runs", "40"], 90),
 ]
 OURS = ("fanout", "ingest", "pg_log")

@@ -82,6 +82,12 @@ class Settings:
     """Address the managed Icecast listens on (0.0.0.0 to reach real hamlets)."""
     stream_public_url: str = ""
     """Base URL speakers pull streams from; empty means the Icecast's own address."""
+    live_idle_s: int = 4
+    """A browser live session ends when no chunk came for this long (tab closed, network lost)."""
+    live_source_grace_s: int = 10
+    """An external encoder may be disconnected this long before its live session ends."""
+    live_start_window_s: int = 120
+    """How long a new live session waits for its first chunk or encoder before it ends."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -150,8 +156,8 @@ def validate(s: Settings) -> Settings:
             raise ConfigError(f"setting '{key}' must be a TCP port")
     if not -1 <= s.backup_hour <= 23:
         raise ConfigError("setting 'backup_hour' must be an hour 0-23, or -1 for no daily backup")
-    for key in ("max_text_chars", "backup_keep", "command_ttl_s", "resend_after_s", "validity_s",
-                "stale_after_s"):
+    for key in ("max_text_chars", "backup_keep", "live_idle_s", "live_source_grace_s",
+                "live_start_window_s", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
     if s.broker_tls_port:

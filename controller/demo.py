@@ -79,12 +79,13 @@ def write_agent_configs(ctl, n: int) -> list[Path]:
 def stream_hint(ctl) -> str:
     """How to push a live test into the demo's Icecast from the command line."""
     srv = ctl.streams_server
-    push = srv.source_url("/live-N")
+    host = srv.source_url("/live-N").split("@", 1)[1].split("/", 1)[0]
     return (f"  Icecast:   {srv.base_url()}/ (streams; speakers need a session token to listen)\n"
-            f"  Live test: open a live session (POST /api/v1/live), then push a tone to its mount:\n"
+            f"  Live test: open a live session (POST /api/v1/live, or the page Phát trực tiếp),\n"
+            f"    then push a tone with the login its answer shows (ingest.icecast):\n"
             f"    ffmpeg -re -f lavfi -i sine=frequency=440:beep_factor=4 -ac 1 -c:a libopus "
-            f"-b:a 32k -page_duration 20000 -content_type audio/ogg -f ogg {push}\n"
-            f"    (replace live-N by the session's mount, e.g. live-1)\n")
+            f"-b:a 32k -page_duration 20000 -content_type audio/ogg -f ogg "
+            f"icecast://USERNAME:PASSWORD@{host}/live-N\n")
 
 
 def run_demo(settings: Settings, n: int, port: int) -> None:

@@ -49,6 +49,8 @@ class Controller:
         from controller.metrics import Metrics
 
         self.metrics = Metrics(self)
+        self.live = None
+        """LiveIngest (controller/services/live.py): browser chunks → encoder; its watchdog."""
         from controller.streams_server import StreamServer
 
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
@@ -159,6 +161,7 @@ class Controller:
         self.dispatcher = Dispatcher(self, self.bus)
         self.bus.start()
         self.dispatcher.start()
+        self._start_live()
         if self.settings.run_scheduler:
             from controller import clock
 
@@ -169,6 +172,14 @@ class Controller:
             return
         self._start_scheduler()
         self.backups.start()
+
+    def _start_live(self) -> None:
+        from controller.services import live
+
+        ended = live.end_leftovers(self)  # their browser or encoder fed the old process
+        if ended:
+            log.warning("ended %d live session(s) left open by the previous run", ended)
+        live.watch(self).start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -198,8 +209,8 @@ class Controller:
     def stop(self) -> None:
         """Stop everything started by `start()`."""
         self.stopping.set()
-        for part in (self.backups, self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker,
-                     self.streams_server):
+        for part in (self.backups, self.live, self.scheduler, self.dispatcher, self.bus, self.ingestor,
+                     self.broker, self.streams_server):
             if part is not None:
                 try:
                     part.stop()

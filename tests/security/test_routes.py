@@ -22,10 +22,11 @@ PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"
 # Icecast's listener_add hook: no login (Icecast calls it), it only ever answers "admit" for a
 # valid per-speaker session token (tests/streams/test_listener_auth.py).
 MACHINE = {"icecast_auth.listener"}
-SIGNED_LINK = {"media.audio"}  # speakers with a signed URL, or any logged-in user
 # Machine endpoints with their own guard: /healthz says only up or not; /metrics needs the
 # metrics token, or loopback when none is set (tests/controller/test_metrics.py).
 OPS = {"ops.healthz", "ops.metrics"}
+SIGNED_LINK = {"media.audio",  # speakers with a signed URL, or any logged-in user
+               "api_live.post_chunk"}  # the live session's chunk key
 POLICY = {
     # web UI (session login)
     "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
@@ -35,12 +36,16 @@ POLICY = {
     "ui.edit": EDITORS, "ui.send": EDITORS, "ui.compose": EDITORS, "ui.compose_submit": EDITORS,
     "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,
     "ui.fleet_action": EDITORS,
+    "ui.live_page": APPROVERS, "ui.live_start": APPROVERS, "ui.live_status": APPROVERS,
+    "ui.live_stop": APPROVERS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
     "ui.backups_page": ADMIN, "ui.backups_now": ADMIN,
     # JSON API (bearer tokens)
     "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
     "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,
     "api.preview": EDITORS, "api.get_abbreviations": EDITORS, "api.put_abbreviations": ADMIN,
+    "api_live.get_live": ALL, "api_live.start_live": APPROVERS, "api_live.stop_live": APPROVERS,
+    "api_live.get_live_ingest": APPROVERS,
     "api_schedules.list_schedules": ALL, "api_schedules.get_schedule": ALL,
     "api_schedules.get_agenda": ALL,
     "api_schedules.create_schedule": EDITORS, "api_schedules.update_schedule": EDITORS,

@@ -62,6 +62,7 @@ MESSAGES = {
     "too_long": _l("The audio is too long."),
     "tts_failed": _l("Speech could not be made from this text; try again."),
     "decode_timeout": _l("Reading the audio file took too long."),
+    "unknown_live": _l("This live session does not exist."),
 }
 
 
