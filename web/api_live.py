@@ -59,7 +59,7 @@ def start_live():
 @api_auth(*ALL_ROLES)
 def get_live(session_id: int):
     """One live session with every speaker's delivery, seconds aired and events."""
-    return jsonify(live.view(ctl(), session_id))
+    return jsonify(live.view(ctl(), session_id, g.api_user))
 
 
 @bp.get("/live/<int:session_id>/ingest")

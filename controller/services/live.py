@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from controller import keys
 from controller.models import Speaker, User, utcnow
-from controller.services import audit, registry, streams
+from controller.services import access, audit, streams
 from controller.services.errors import Conflict, Forbidden, NotFound
 from controller.stream_models import StreamSession
 
@@ -81,7 +81,7 @@ def go_live(ctx, *, targets, user: User, title: str | None = None, ip: str | Non
     if user.role not in LIVE_ROLES:
         raise Forbidden("forbidden_role", "only admins and approvers may go live")
     with _opening, ctx.db.session() as s:
-        speakers = registry.resolve_targets(s, targets)
+        speakers = access.resolve_targets(s, user, targets)  # 403 naming a hamlet not his
         now = utcnow()
         until = now + timedelta(seconds=MAX_LIVE_S)
         _refuse_if_held(s, speakers, until)
@@ -115,10 +115,12 @@ def ingest_info(ctx, session_id: int, mount: str) -> dict:
     }
 
 
-def _live(s: Session, session_id: int) -> StreamSession:
+def _live(s: Session, session_id: int, user: User | None = None, write: bool = False) -> StreamSession:
     sess = s.get(StreamSession, session_id)
     if sess is None or sess.kind != "live":
         raise NotFound("unknown_live", f"no live session {session_id}")
+    if user is not None:  # a hamlet-limited user: only sessions on his speakers (404 otherwise)
+        streams.scoped_session(s, session_id, access.scope_of(user), write=write)
     return sess
 
 
@@ -127,15 +129,15 @@ def get_ingest(ctx, session_id: int, user: User) -> dict:
     if user.role not in LIVE_ROLES:
         raise Forbidden("forbidden_role", "only admins and approvers may go live")
     with ctx.db.session() as s:
-        mount = _live(s, session_id).mount
+        mount = _live(s, session_id, user, write=True).mount
     return ingest_info(ctx, session_id, mount)
 
 
-def view(ctx, session_id: int) -> dict:
+def view(ctx, session_id: int, user: User | None = None) -> dict:
     """{id, state, deliveries: [{speaker_id, state, aired_s, events}], …} like a relay."""
     with ctx.db.session() as s:
-        _live(s, session_id)
-        out = streams.session_view(s, session_id)
+        _live(s, session_id, user)
+        out = streams.session_view(s, session_id, access.scope_of(user))
         out["live"] = session_id in watch(ctx).active()
         return out
 
@@ -144,7 +146,7 @@ def stop_live(ctx, session_id: int, *, user: User | None, reason: str = "stopped
               ip: str | None = None) -> dict:
     """End a live session (the stop button, the API, or the watchdog with its reason)."""
     with ctx.db.session() as s:
-        sess = _live(s, session_id)
+        sess = _live(s, session_id, user, write=True)
         mount = sess.mount
         if sess.ended_at is None:
             streams.stop_session(s, session_id, reason, user.id if user else None)
@@ -156,7 +158,7 @@ def stop_live(ctx, session_id: int, *, user: User | None, reason: str = "stopped
                                                  f"speakers: {', '.join(targets)}", ip=ip)
     watch(ctx).close(session_id)
     ctx.streams_server.remove_source_login(mount)
-    return view(ctx, session_id)
+    return view(ctx, session_id, user)
 
 
 def end_unfed(ctx, session_id: int, reason: str) -> None:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from controller.models import Speaker, User, utcnow
-from controller.services import audit
+from controller.services import access, audit
 from controller.services.errors import NotFound, ServiceError
 from controller.stream_models import StreamDelivery, StreamDeliveryEvent, StreamGap, StreamSession
 from protocol.messages import PRIORITIES, STREAM_KINDS, format_time
@@ -234,9 +234,27 @@ def _t(value: datetime | None) -> str | None:
     return format_time(value) if value is not None else None
 
 
-def session_view(s: Session, session_id: int | str) -> dict:
-    """The JSON answer for one session: {id, state, deliveries: [{speaker_id, state, aired_s, events}]}."""
+def scoped_session(s: Session, session_id: int | str, scope: access.Scope,
+                   write: bool = False) -> StreamSession:
+    """The session if the scope sees one of its speakers (or, to change it, all of them); else 404.
+
+    A hamlet-limited user sees a shared session with only his own speakers, like a broadcast,
+    and may stop it only when every speaker in it is his.
+    """
     session = get_session(s, session_id)
+    if scope.limited:
+        mine = set(s.scalars(sa.select(Speaker.id).where(access.speaker_filter(scope))))
+        speakers = {d.speaker_id for d in session.deliveries}
+        if not speakers & mine or (write and not speakers <= mine):
+            raise NotFound("unknown_session", f"no stream session {session_id}")
+    return session
+
+
+def session_view(s: Session, session_id: int | str, scope: access.Scope = access.WHOLE) -> dict:
+    """The JSON answer for one session: {id, state, deliveries: [{speaker_id, state, aired_s, events}]}."""
+    session = scoped_session(s, session_id, scope)
+    mine = None if not scope.limited else set(
+        s.scalars(sa.select(Speaker.id).where(access.speaker_filter(scope))))
     now = utcnow()
     return {
         "id": session.id, "session_id": session.key, "kind": session.kind,
@@ -251,7 +269,7 @@ def session_view(s: Session, session_id: int | str) -> dict:
             "aired_s": aired_seconds(session, d, now),
             "events": [{"event": e.event, "source": e.source, "at": _t(e.at), "detail": e.detail}
                        for e in d.events],
-        } for d in session.deliveries],
+        } for d in session.deliveries if mine is None or d.speaker_id in mine],
     }
 
 

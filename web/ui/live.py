@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 
-from controller.services import live, registry
+from controller.services import access, live, registry
 from controller.services.errors import ServiceError
 from web.api_live import with_chunk_url
 from web.auth import roles_required
@@ -31,8 +31,9 @@ def _error(exc: ServiceError):
 def live_page():
     """The page: targets, one big button, level meter, timer, external encoder details."""
     with ctl().db.session() as s:
+        scope = access.scope_of(db_user())
         hamlets = [h.name for h in registry.list_hamlets(s)
-                   if any(spk.revoked_at is None for spk in h.speakers)]
+                   if scope.allows(h.id) and any(spk.revoked_at is None for spk in h.speakers)]
     return render_template("live.html", hamlets=hamlets)
 
 
@@ -56,7 +57,7 @@ def live_start():
 def live_status(session_id: int):
     """The session's state and its speakers (polled by the page)."""
     try:
-        return jsonify(live.view(ctl(), session_id))
+        return jsonify(live.view(ctl(), session_id, db_user()))
     except ServiceError as exc:
         return _error(exc)
 
