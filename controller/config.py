@@ -62,6 +62,8 @@ class Settings:
     broker_certfile: str = ""
     broker_keyfile: str = ""
     """PEM files for the TLS listener: CA, server certificate, server key."""
+    alerts: dict = field(default_factory=dict)
+    """The [alerts] table: CAP feeds, the policy table and repeats (controller/alerts/settings.py)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -134,6 +136,12 @@ def validate(s: Settings) -> Settings:
                 raise ConfigError(f"setting '{key}' must name a PEM file (TLS listener is on)")
     if s.broker_url and not s.broker_url.startswith(("mqtt://", "mqtts://")):
         raise ConfigError("setting 'broker_url' must start with mqtt:// or mqtts://")
+    from controller.alerts.settings import alert_settings
+
+    try:
+        alert_settings(s.alerts)
+    except ValueError as exc:
+        raise ConfigError(f"setting {exc}") from None
     return s
 
 
@@ -148,7 +156,7 @@ def load(data_dir: str | Path | None = None, **overrides) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{cfg_file}: {exc}") from None
     names = {f.name for f in fields(Settings)}
-    for f in names - {"data_dir", "extra"}:
+    for f in names - {"data_dir", "extra", "alerts"}:
         env = os.environ.get(f"COMMUNE_RADIO_{f.upper()}")
         if env is not None:
             values[f] = env
