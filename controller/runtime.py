@@ -39,6 +39,7 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        self.alert_runner = None
 
     # -- identity & addresses --
     @property
@@ -138,6 +139,10 @@ class Controller:
         self.dispatcher.start()
         if self.settings.run_scheduler:
             self._start_scheduler()
+        from controller.alerts.runner import AlertRunner
+
+        self.alert_runner = AlertRunner(self)
+        self.alert_runner.start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -166,7 +171,8 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
-        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
+        for part in (self.alert_runner, self.scheduler, self.dispatcher, self.bus, self.ingestor,
+                     self.broker):
             if part is not None:
                 try:
                     part.stop()

@@ -98,6 +98,11 @@ def _code_keys(name: str, value: str) -> set[str]:
     return {value.strip(), f"{name.strip()}={value.strip()}"}
 
 
+def _overlaps(area_geom, hamlet_geom) -> bool:
+    """Shares more than a border: neighbouring hamlets touch along their common edge."""
+    return area_geom.intersects(hamlet_geom) and not area_geom.touches(hamlet_geom)
+
+
 def match(areas, hamlets: list[HamletShape], commune_geocodes: frozenset[str] = frozenset()
           ) -> list[HamletShape]:
     """Hamlets concerned by any of the areas, in the given order."""
@@ -109,6 +114,6 @@ def match(areas, hamlets: list[HamletShape], commune_geocodes: frozenset[str] = 
         geoms = area_geometries(area)
         for h in hamlets:
             if (keys & h.geocodes) or (h.geometry is not None
-                                       and any(g.intersects(h.geometry) for g in geoms)):
+                                       and any(_overlaps(g, h.geometry) for g in geoms)):
                 hit.add(h.id)
     return [h for h in hamlets if h.id in hit]
