@@ -20,10 +20,8 @@ def all_areas(s) -> dict[int, HamletArea]:
 
 def parse_geocodes(text) -> list[str]:
     """Codes separated by commas, spaces or new lines ('89', 'PROVINCE=89')."""
-    if isinstance(text, list):
-        items = [str(x) for x in text]
-    else:
-        items = str(text or "").replace(",", " ").split()
+    items = ([str(x) for x in text] if isinstance(text, list)
+             else str(text or "").replace(",", " ").split())
     codes = [c.strip() for c in items if c.strip()]
     if any(len(c) > 80 for c in codes) or len(codes) > 50:
         raise ServiceError("bad_geocodes", "at most 50 geocodes of at most 80 characters",

@@ -61,7 +61,8 @@ def test_the_same_alert_twice_is_logged_as_a_duplicate_and_not_aired_again(contr
 def test_cancel_stops_the_repeats_and_cancels_what_is_not_sent(controller, commune):
     now = utcnow().replace(microsecond=0)
     first = receive(controller, fx.flood(now), now)
-    rec = receive(controller, fx.cancel(now + timedelta(minutes=1), "AG-LU-001", now), now + timedelta(minutes=1))
+    later = now + timedelta(minutes=1)
+    rec = receive(controller, fx.cancel(later, "AG-LU-001", now), later)
     assert rec.action == "cancel" and rec.refers_to == first.id
     with controller.db.session() as s:
         assert s.get(AlertRecord, first.id).state == "cancelled"
