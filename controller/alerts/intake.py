@@ -264,3 +264,15 @@ def _air(s, ctx, conf: AlertSettings, v: Verdict, data: bytes, source: str, rend
                               "emergency" if emergency else "priority", now)
     return _record(s, v, data, source, now, announcement_id=ann.id, broadcast_ids=[b.id],
                    schedule_id=schedule_id, state="active" if schedule_id else "done")
+
+
+def log_refusal(ctx, source: str, code: str, reason: str, *, actor: str | None = None,
+                now: datetime | None = None) -> int:
+    """Log a document refused before it could be read (e.g. a body over the size limit)."""
+    now = now or utcnow()
+    with ctx.db.session() as s:
+        rec = _record(s, Verdict("refused", reason), b"", source, now)
+        rec.raw_sha256 = None
+        audit.record(s, "alert_refused", actor=actor or source, target=f"alert:{rec.id}",
+                     detail=f"{code}: {reason}"[:1000])
+        return rec.id
