@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.alerts import fixtures as fx
+from tests.web.conftest import login, seeded  # noqa: F401 - the UI tests' logged-in clients
 
 ALERTS_CONF = {"commune_geocodes": [fx.PROVINCE_CODE], "repeat_minutes": 30}
 

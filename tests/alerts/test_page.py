@@ -7,7 +7,7 @@ import json
 from controller.alerts import intake
 from controller.models import utcnow
 from tests.alerts import fixtures as fx
-from tests.web.conftest import csrf_of, login, seeded  # noqa: F401 - fixtures
+from tests.web.conftest import csrf_of
 
 
 def test_the_log_policy_and_links_are_shown_in_vietnamese(controller, login):
