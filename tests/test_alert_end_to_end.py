@@ -9,8 +9,6 @@ the speakers mid-air and cancel the repeats.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import urllib.request
 from datetime import timedelta
 
@@ -19,7 +17,7 @@ import pytest
 from controller.models import utcnow
 from tests.alerts import fixtures as fx
 from tests.alerts.feed_server import FeedServer
-from tests.support.processes import BIN, Api, Proc, cli, free_port, wait_for
+from tests.support.processes import BIN, Api, Proc, free_port, wait_for
 
 pytestmark = pytest.mark.process
 # Long enough (about 40 s spoken) that the Cancel arrives while it plays.
@@ -52,18 +50,26 @@ def system(tmp_path):
         "timeout_s = 5\n", encoding="utf-8")
     env = {"COMMUNE_RADIO_TTS_ENGINES": "espeak", "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp_path),
            "COMMUNE_RADIO_BROKER_PORT": str(free_port())}
+    def run(*args: str) -> str:
+        # In this process (click's runner): ten commands cost one interpreter start, not ten.
+        from click.testing import CliRunner
+
+        from controller.cli import main
+
+        result = CliRunner().invoke(main, [*args[:2], "--data", str(data), *args[2:]], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
     for sid, hamlet in HAMLETS.items():
-        cli(data, "speaker", "add", sid, "--hamlet", hamlet, "--out", str(tmp_path / f"{sid}.toml"),
+        run("speaker", "add", sid, "--hamlet", hamlet, "--out", str(tmp_path / f"{sid}.toml"),
             "--player", "file", "--agent-data", str(tmp_path / "agents" / sid),
-            "--sink-dir", str(tmp_path / "sink" / sid), env=env)
+            "--sink-dir", str(tmp_path / "sink" / sid))
         (tmp_path / f"{sid}.geojson").write_text(box(*fx.HAMLET_BOXES[hamlet]), encoding="utf-8")
-        subprocess.run([str(BIN / "commune-radio"), "hamlet", "area", "--data", str(data), hamlet,
-                        "--polygon", str(tmp_path / f"{sid}.geojson")], check=True, timeout=120,
-                       capture_output=True, env={**os.environ, **env})
-    cli(data, "user", "add", "kttv", "--role", "alert-source", env=env)
-    source = cli(data, "user", "token", "kttv", env=env).strip().splitlines()[-1]
-    cli(data, "user", "add", "chu-tich", "--role", "admin", env=env)
-    token = cli(data, "user", "token", "chu-tich", env=env).strip().splitlines()[-1]
+        run("hamlet", "area", hamlet, "--polygon", str(tmp_path / f"{sid}.geojson"))
+    run("user", "add", "kttv", "--role", "alert-source")
+    source = run("user", "token", "kttv").strip().splitlines()[-1]
+    run("user", "add", "chu-tich", "--role", "admin")
+    token = run("user", "token", "chu-tich").strip().splitlines()[-1]
     port = free_port()
     ctl = Proc([str(BIN / "commune-radio"), "serve", "--data", str(data), "--port", str(port)],
                tmp_path / "logs" / "controller.log", env).start()
