@@ -70,12 +70,13 @@ def judge(ctx, conf: AlertSettings, data: bytes, feed: Feed | None, now: datetim
         alert = cap.parse(data, max_bytes=conf.max_bytes)
     except cap.CapRefused as exc:
         return Verdict("refused", str(exc))
+    has_signature, alert = alert.signed, _signed(alert, False)  # signed means verified here
     if feed is not None and feed.certificate:
         try:
             signatures.verify(data, signatures.load_certificate(feed.certificate, ctx.data))
-            alert = _signed(alert)
+            alert = _signed(alert, True)
         except signatures.BadSignature as exc:
-            if feed.require_signature or alert.signed:
+            if feed.require_signature or has_signature:
                 return Verdict("refused", str(exc), alert)
         except OSError as exc:
             return Verdict("refused", f"the certificate of feed {feed.name} cannot be read: {exc}", alert)
@@ -124,10 +125,10 @@ def judge(ctx, conf: AlertSettings, data: bytes, feed: Feed | None, now: datetim
     return Verdict(action, reason, alert, vi, hamlets, refs)
 
 
-def _signed(alert: cap.Alert) -> cap.Alert:
+def _signed(alert: cap.Alert, verified: bool) -> cap.Alert:
     from dataclasses import replace
 
-    return replace(alert, signed=True)
+    return replace(alert, signed=verified)
 
 
 def _policy_action(conf: AlertSettings, alert: cap.Alert, vi: cap.Info, feed: Feed | None) -> str:

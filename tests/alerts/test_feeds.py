@@ -100,3 +100,17 @@ def test_a_feed_that_requires_signatures_takes_only_correctly_signed_alerts(cont
     assert lines["OTHER-1"][2] == "refused"
     with controller.db.session() as s:
         assert s.scalar(sa.select(AlertRecord.signed).where(AlertRecord.identifier == "SIGNED-1"))
+
+
+def test_with_unsigned_feeds_draft_an_unsigned_emergency_only_makes_a_draft(controller, commune, server):
+    from dataclasses import replace
+
+    from controller.alerts.settings import alert_settings
+    from tests.alerts.conftest import ALERTS_CONF
+
+    controller.settings = replace(controller.settings, alerts={**ALERTS_CONF, "unsigned_feeds_draft": True})
+    assert alert_settings(controller.settings.alerts).unsigned_feeds_draft
+    server.publish("/flood.xml", fx.flood(utcnow()))
+    AlertRunner(controller).poll_once(Feed(name="open", url=server.base + "/atom.xml", timeout_s=5))
+    (line,) = log_lines(controller)
+    assert line[2] == "draft" and "unsigned" in line[3]
