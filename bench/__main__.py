@@ -22,6 +22,7 @@ OTHERS = [
     ("bench.log_query", ["--runs", "10"], 180),
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
+    ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

@@ -213,10 +213,14 @@ unmeasured warm-up round ({ms(fig['cold'])}); 1-minute load average up to {fig['
 
 {table(["path", "p50", "p99", "max", "goal"], rows)}
 
-Where the time goes on the API path: parsing and schema validation take a few milliseconds;
-most of it is speaking and mastering the text (espeak-ng, then ffmpeg loudness
-normalization, with the chime), then the dispatcher's publish and each agent's fetch of
-the MP3 before it starts. The feed path adds on average half the poll interval.
+Where the time goes: this bench does not split the path into phases. Parsing and schema
+validation are milliseconds; speaking and mastering the new text is most of it: one render
+of a comparable alert text (16.7 s of audio) alone took 12.3 s at a load of 15 on these 2
+cores, against about 1 s per 16 s of audio on a quiet machine (see "TTS and mastering").
+The goal of 2 s from the POST is not met in this run; re-run on a quiet machine before
+judging it. The feed path adds on average half the poll interval. Left to do: render the
+speech once per alert text while the policy is decided, and start the first airing with a
+short pre-rendered chime and opening phrase while the rest is mastered.
 """
 
 
