@@ -104,3 +104,16 @@ def test_fuzzed_input_is_either_an_alert_or_a_refusal(data):
         assert exc.code and str(exc)
     else:
         assert a.identifier
+
+
+def test_every_refusal_has_a_vietnamese_reason_for_the_page():
+    from controller.alerts import reasons
+
+    docs = [b"<a", BILLION_LAUGHS, b"x" * 1_000_001, b"", b"<html/>",
+            fx.flood(NOW).replace(b"cap:1.2", b"cap:1.1"),
+            fx.flood(NOW).replace(b"<severity>Severe</severity>", b"<severity>Bad</severity>")]
+    for doc in docs:
+        with pytest.raises(cap.CapRefused) as exc:
+            cap.parse(doc)
+        vi = reasons.vietnamese("refused", str(exc.value))
+        assert vi != "Bị từ chối.", str(exc.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from controller.alerts import intake
 from controller.models import utcnow
@@ -12,13 +13,17 @@ from tests.web.conftest import csrf_of
 
 def test_the_log_policy_and_links_are_shown_in_vietnamese(controller, login):
     now = utcnow()
-    rid = intake.receive(controller, fx.english_only(now), source="feed:kttv", now=now)
+    english = fx.alert(identifier="AG-EN-1", sent=now, infos=fx.info(
+        language="en-US", headline="Flash flood warning", description="River rising fast.",
+        expires=now + timedelta(hours=2), areas=fx.geocode_area("An Giang", fx.PROVINCE_CODE)))
+    rid = intake.receive(controller, english, source="feed:kttv", now=now)
     intake.receive(controller, b"<html><body>Bao tri</body></html>", source="feed:kttv", now=now)
     viewer = login("viewer")
     page = viewer.get("/alerts").get_data(as_text=True)
     assert "Cảnh báo đã nhận" in page and "Cảnh báo nào tự động phát" in page
     assert "Flash flood warning" in page and "Bản nháp chờ duyệt" in page
-    assert "Từ chối" in page and "not a CAP" in page
+    assert "Từ chối" in page and "Không phải cảnh báo CAP." in page and "not a CAP" in page
+    assert "Không có nội dung tiếng Việt: bản nháp chờ người dịch" in page
     # The default table: Extreme/Severe × Immediate air at once, the rest waits for an approver.
     assert page.count("Đã phát ngay (khẩn cấp)") == 2
     one = viewer.get(f"/alerts/{rid}").get_data(as_text=True)
@@ -48,7 +53,7 @@ def test_an_admin_saves_a_hamlet_polygon_and_a_crossing_one_is_refused(controlle
 def test_a_broadcast_made_for_a_warning_links_back_to_it(controller, login):
     now = utcnow()
     doc = fx.alert(identifier="AG-LU-9", sent=now, infos=fx.info(
-        expires=now + fx.timedelta(hours=1), areas=fx.geocode_area("Toàn tỉnh", fx.PROVINCE_CODE)))
+        expires=now + timedelta(hours=1), areas=fx.geocode_area("Toàn tỉnh", fx.PROVINCE_CODE)))
     rid = intake.receive(controller, doc, source="api:kttv", now=now)
     viewer = login("viewer")
     one = viewer.get(f"/alerts/{rid}").get_data(as_text=True)

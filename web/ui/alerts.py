@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask import request as flask_request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from controller.alerts import hamlet_areas, policy
+from controller.alerts import hamlet_areas, policy, reasons
 from controller.alerts import log as alert_log
 from controller.alerts.models import AlertFeedState
 from controller.alerts.settings import alert_settings
@@ -28,6 +29,16 @@ ACTIONS = {
 STATES = {"active": _l("Repeating"), "done": "", "cancelled": _l("Cancelled"),
           "replaced": _l("Replaced by an update")}
 AREA_ROLES = ("admin",)
+CAP_VALUES = {
+    "Extreme": _l("Extreme"), "Severe": _l("Severe"), "Moderate": _l("Moderate"), "Minor": _l("Minor"),
+    "Unknown": _l("Unknown"), "Immediate": _l("Immediate"), "Expected": _l("Expected"),
+    "Future": _l("Future"), "Past": _l("Past"),
+}
+
+
+def cap_value(value: str | None) -> str:
+    """A CAP severity or urgency in the page's language."""
+    return str(CAP_VALUES.get(value, value or ""))
 
 
 def action_name(code: str) -> str:
@@ -36,8 +47,14 @@ def action_name(code: str) -> str:
 
 
 def _row(s, rec) -> dict:
-    return {**alert_log.to_dict(s, rec), "received_local": localtime(rec.received_at),
-            "expires_local": localtime(rec.expires_at) if rec.expires_at else ""}
+    row = {**alert_log.to_dict(s, rec), "received_local": localtime(rec.received_at),
+           "expires_local": localtime(rec.expires_at) if rec.expires_at else ""}
+    if str(get_locale()).startswith("vi"):
+        row["reason_shown"] = reasons.vietnamese(rec.action, rec.reason, rec.refers_to)
+        row["reason_detail"] = rec.reason if row["reason_shown"] != rec.reason else ""
+    else:
+        row["reason_shown"], row["reason_detail"] = rec.reason or "", ""
+    return row
 
 
 @bp.get("/alerts")
@@ -57,7 +74,7 @@ def alerts_page():
         return render_template(
             "alerts.html", rows=rows, feeds=conf.feeds, feed_rows=feed_rows, conf=conf,
             grid=policy.table(conf.rules), urgencies=policy.URGENCIES, hamlets=hamlets,
-            action_name=action_name, state_names=STATES,
+            action_name=action_name, state_names=STATES, cap_value=cap_value,
             can_edit_areas=db_user().role in AREA_ROLES)
 
 
@@ -70,7 +87,8 @@ def alert_page(alert_id: int):
             row = _row(s, alert_log.get(s, alert_id))
         except ServiceError:
             return render_template("error.html", code=404, message=_("This page does not exist.")), 404
-        return render_template("alert.html", a=row, action_name=action_name, state_names=STATES)
+        return render_template("alert.html", a=row, action_name=action_name, state_names=STATES,
+                               cap_value=cap_value)
 
 
 @bp.post("/alerts/hamlets/<int:hamlet_id>")
