@@ -19,6 +19,7 @@ from controller.alerts.cap import Reference
 from controller.alerts.models import AlertRecord
 from controller.models import Broadcast, Delivery, Schedule
 from controller.services import audit, deliveries
+from controller.web_models import BroadcastRequest
 from schedules import store
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,13 @@ def stop_alerts(s, alert_ids: list[int], now: datetime, state: str, actor: str) 
                              detail=f"alert:{rec.id} {state}")
         if rec.announcement_id is None:
             continue
+        # A draft still waiting for approval must not air after its warning was withdrawn.
+        for req in s.scalars(sa.select(BroadcastRequest).where(
+                BroadcastRequest.announcement_id == rec.announcement_id,
+                BroadcastRequest.status == "pending")):
+            req.status, req.result = "cancelled", f"alert:{rec.id} {state}"
+            audit.record(s, "request_cancelled", actor=actor, target=f"request:{req.id}",
+                         detail=f"alert:{rec.id} {state}")
         q = (sa.select(Delivery, Broadcast.play_at).join(Broadcast)
              .where(Broadcast.announcement_id == rec.announcement_id, Broadcast.expires_at > now))
         for d, play_at in s.execute(q):

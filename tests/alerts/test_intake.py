@@ -133,3 +133,17 @@ def test_what_must_not_air_is_logged_with_its_reason(controller, commune):
     rec = receive(controller, bad_polygon, now)
     assert rec.action == "refused" and "polygon" in rec.reason
     assert count(controller, Broadcast) == 0 and count(controller, Announcement) == 0
+
+
+def test_cancelling_a_draft_warning_withdraws_its_pending_request(controller, commune):
+    now = utcnow().replace(microsecond=0)
+    draft = receive(controller, fx.storm(now), now)
+    later = now + timedelta(minutes=1)
+    doc = fx.alert(identifier="AG-BAO-007-HUY", sent=later, msg_type="Cancel",
+                   references=fx.reference("AG-BAO-007", now),
+                   infos=fx.info(expires=later + timedelta(hours=1), areas=fx.geocode_area("x", "89")))
+    assert receive(controller, doc, later).action == "cancel"
+    with controller.db.session() as s:
+        req = s.scalar(sa.select(BroadcastRequest).where(BroadcastRequest.announcement_id ==
+                                                         draft.announcement_id))
+        assert req.status == "cancelled"

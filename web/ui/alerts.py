@@ -12,6 +12,7 @@ from controller.alerts import hamlet_areas, policy, reasons
 from controller.alerts import log as alert_log
 from controller.alerts.models import AlertFeedState
 from controller.alerts.settings import alert_settings
+from controller.models import utcnow
 from controller.services import registry
 from controller.services.errors import ServiceError
 from web.auth import roles_required
@@ -27,7 +28,7 @@ ACTIONS = {
     "unknown_ref": _l("Refers to an unknown alert"), "failed": _l("Failed"),
 }
 STATES = {"active": _l("Repeating"), "done": "", "cancelled": _l("Cancelled"),
-          "replaced": _l("Replaced by an update")}
+          "replaced": _l("Replaced by an update"), "ended": _l("Expired")}
 AREA_ROLES = ("admin",)
 CAP_VALUES = {
     "Extreme": _l("Extreme"), "Severe": _l("Severe"), "Moderate": _l("Moderate"), "Minor": _l("Minor"),
@@ -49,6 +50,8 @@ def action_name(code: str) -> str:
 def _row(s, rec) -> dict:
     row = {**alert_log.to_dict(s, rec), "received_local": localtime(rec.received_at),
            "expires_local": localtime(rec.expires_at) if rec.expires_at else ""}
+    if rec.state == "active" and rec.expires_at and rec.expires_at <= utcnow():
+        row["state"] = "ended"
     if str(get_locale()).startswith("vi"):
         row["reason_shown"] = reasons.vietnamese(rec.action, rec.reason, rec.refers_to)
         row["reason_detail"] = rec.reason if row["reason_shown"] != rec.reason else ""
