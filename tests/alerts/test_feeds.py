@@ -114,3 +114,22 @@ def test_with_unsigned_feeds_draft_an_unsigned_emergency_only_makes_a_draft(cont
     AlertRunner(controller).poll_once(Feed(name="open", url=server.base + "/atom.xml", timeout_s=5))
     (line,) = log_lines(controller)
     assert line[2] == "draft" and "unsigned" in line[3]
+
+
+def test_rss_items_and_a_single_document_feed_are_read_too(server):
+    from controller.alerts import feeds
+
+    now = utcnow()
+    server.docs["/a.xml"] = fx.storm(now, identifier="RSS-A")
+    server.docs["/b.xml"] = fx.storm(now, identifier="RSS-B")
+    server.docs["/rss.xml"] = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        b'<item><title>b</title><enclosure url="/b.xml" type="application/cap+xml" length="1"/></item>'
+        b"<item><title>a</title><link>" + server.base.encode() + b"/a.xml</link></item></channel></rss>")
+    state = feeds.FeedState()
+    docs, failed = feeds.poll(Feed(name="rss", url=server.base + "/rss.xml"), state, max_bytes=100_000)
+    assert [d.url.rsplit("/", 1)[1] for d in docs] == ["a.xml", "b.xml"] and not failed
+    single = Feed(name="one", url=server.base + "/a.xml")
+    state = feeds.FeedState()
+    assert len(feeds.poll(single, state, max_bytes=100_000)[0]) == 1
+    assert feeds.poll(single, state, max_bytes=100_000)[0] == []  # same bytes: not read again
