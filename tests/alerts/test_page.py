@@ -60,3 +60,6 @@ def test_a_broadcast_made_for_a_warning_links_back_to_it(controller, login):
     bid = int(one.split('href="/broadcasts/')[1].split('"')[0])
     page = viewer.get(f"/broadcasts/{bid}").get_data(as_text=True)
     assert f'href="/alerts/{rid}"' in page and f"Cảnh báo #{rid}" in page
+    calendar = viewer.get("/calendar")
+    assert calendar.status_code == 200
+    assert "Cứ 30 phút một lần" in calendar.get_data(as_text=True)
