@@ -26,6 +26,7 @@ OTHERS = [
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
     ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
     ("bench.stream_auth", ["--runs", "40"], 90),
+    ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

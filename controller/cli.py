@@ -92,8 +92,8 @@ def user():
 @user.command("add")
 @data_option
 @click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "editor", "approver", "viewer"]),
-              required=True)
+@click.option("--role", type=click.Choice(["admin", "editor", "approver", "viewer", "alert-source"]),
+              required=True, help="alert-source: a token that may only post CAP alerts")
 @click.option("--password", default=None, help="default: generated and printed")
 @click.option("--hamlet", "hamlets", multiple=True,
               help="limit the user to this hamlet (repeatable); default: the whole commune")
@@ -170,6 +170,32 @@ def user_hamlets(settings, name, hamlets):
 @main.group()
 def speaker():
     """Manage speakers."""
+
+
+@main.group()
+def hamlet():
+    """Where hamlets are, for public warnings (CAP alerts)."""
+
+
+@hamlet.command("area")
+@data_option
+@click.argument("name")
+@click.option("--polygon", "polygon_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="GeoJSON file with the hamlet's polygon (lon, lat)")
+@click.option("--geocodes", default="", help="codes separated by commas, e.g. '89,886'")
+def hamlet_area(settings, name, polygon_file, geocodes):
+    """Set a hamlet's polygon and geocodes (replacing what was there)."""
+    from controller.alerts import hamlet_areas
+    from controller.services import registry
+
+    ctl = controller_for(settings)
+    with service_session(ctl) as s:
+        h = next((x for x in registry.list_hamlets(s) if x.name == name), None)
+        if h is None:
+            raise click.ClickException(f"unknown hamlet {name!r}")
+        polygon = Path(polygon_file).read_text(encoding="utf-8") if polygon_file else None
+        hamlet_areas.set_area(s, h.id, polygon=polygon, geocodes=geocodes, actor="cli")
+    click.echo(f"area of {name} saved")
 
 
 @speaker.command("add")

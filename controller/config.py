@@ -88,6 +88,8 @@ class Settings:
     """An external encoder may be disconnected this long before its live session ends."""
     live_start_window_s: int = 120
     """How long a new live session waits for its first chunk or encoder before it ends."""
+    alerts: dict = field(default_factory=dict)
+    """The [alerts] table: CAP feeds, the policy table and repeats (controller/alerts/settings.py)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -174,6 +176,12 @@ def validate(s: Settings) -> Settings:
             raise ConfigError(f"setting '{key}' must be an http:// or https:// URL with a host")
     if s.stream_url and not s.stream_source_password:
         raise ConfigError("setting 'stream_source_password' is needed with 'stream_url'")
+    from controller.alerts.settings import alert_settings
+
+    try:
+        alert_settings(s.alerts)
+    except ValueError as exc:
+        raise ConfigError(f"setting {exc}") from None
     return s
 
 
@@ -188,7 +196,7 @@ def load(data_dir: str | Path | None = None, **overrides) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{cfg_file}: {exc}") from None
     names = {f.name for f in fields(Settings)}
-    for f in names - {"data_dir", "extra"}:
+    for f in names - {"data_dir", "extra", "alerts"}:
         env = os.environ.get(f"COMMUNE_RADIO_{f.upper()}")
         if env is not None:
             values[f] = env

@@ -55,6 +55,7 @@ class Controller:
 
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
         """Icecast: where sessions are pushed and pulled; started by `start()` when managed."""
+        self.alert_runner = None
 
     # -- identity & addresses --
     @property
@@ -166,6 +167,10 @@ class Controller:
             from controller import clock
 
             clock.start_when_sane(self, self._start_timers)
+        from controller.alerts.runner import AlertRunner
+
+        self.alert_runner = AlertRunner(self)
+        self.alert_runner.start()
 
     def _start_timers(self) -> None:
         if self.stopping.is_set():
@@ -209,8 +214,8 @@ class Controller:
     def stop(self) -> None:
         """Stop everything started by `start()`."""
         self.stopping.set()
-        for part in (self.backups, self.live, self.scheduler, self.dispatcher, self.bus, self.ingestor,
-                     self.broker, self.streams_server):
+        for part in (self.alert_runner, self.backups, self.live, self.scheduler, self.dispatcher, self.bus,
+                     self.ingestor, self.broker, self.streams_server):
             if part is not None:
                 try:
                     part.stop()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("{label} is required.", "Vui lòng nhập {label_vi}."),
     "unknown_kind": (
-        "Unknown schedule kind '{value}'; use once, daily, weekly, monthly, dates or cron.",
+        "Unknown schedule kind '{value}'; use once, daily, weekly, monthly, dates, cron or interval.",
         "Kiểu lịch '{value}' không hợp lệ; chọn một lần, hằng ngày, hằng tuần, hằng tháng, "
-        "các ngày cụ thể hoặc cron.",
+        "các ngày cụ thể, cron hoặc lặp theo phút.",
     ),
     "unknown_timezone": ("Unknown timezone '{value}'.", "Múi giờ '{value}' không tồn tại."),
     "bad_date": (
@@ -106,6 +106,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "end_date": ("End date", "ngày kết thúc"),
     "at": ("Date and time", "ngày giờ phát"),
     "cron": ("Cron expression", "biểu thức cron"),
+    "every_minutes": ("Minutes between plays", "số phút giữa hai lần phát"),
+    "until": ("Until", "thời điểm kết thúc"),
     "repeat_count": ("Repeat count", "Số lần lặp"),
     "repeat_gap_s": ("Gap between repeats (seconds)", "Khoảng cách giữa các lần lặp (giây)"),
     "validity_s": ("Validity (seconds)", "Thời hạn hiệu lực (giây)"),

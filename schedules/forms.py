@@ -132,13 +132,16 @@ def parse_recurrence(form: dict[str, Any]) -> Recurrence:
         raise ScheduleInputError([field_error("kind", "unknown_kind", value=kind)])
     tz = str(form.get("timezone") or "").strip() or DEFAULT_TIMEZONE
     values: dict[str, Any] = {"kind": kind, "timezone": tz}
-    if kind != "once":
+    if kind not in ("once", "interval"):
         values["start_date"] = read.one("start_date", parse_date, "bad_date")
         values["end_date"] = read.one("end_date", parse_date, "bad_date")
     if kind in ("daily", "weekly", "monthly", "dates"):
         values["times"] = tuple(sorted(set(read.many("times", parse_time_of_day, "bad_time"))))
-    if kind == "once":
+    if kind in ("once", "interval"):
         values["at"] = read.one("at", parse_local_datetime, "bad_datetime", required=True)
+    if kind == "interval":
+        values["every_minutes"] = read.one("every_minutes", int, "bad_number", required=True)
+        values["until"] = read.one("until", parse_local_datetime, "bad_datetime")
     elif kind == "weekly":
         values["weekdays"] = frozenset(read.many("weekdays", _weekday, "weekday_range"))
     elif kind == "monthly":

@@ -13,11 +13,16 @@ Monthly rules on a day a month lacks (31, or 29-30 in February) skip that month;
 weekday that a month lacks (a 5th Monday) skips it too. Cron expressions are evaluated on
 local wall-clock time with the same two rules, so a cron time inside the gap plays once at
 the end of the gap and the repeated hour in autumn is not played twice.
+
+An "interval" rule (every N minutes from `at` until `until`, both local) steps in real
+elapsed time, not wall-clock time: a warning repeated every 30 minutes stays 30 minutes
+apart across a clock change.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -26,7 +31,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-KINDS = ("once", "daily", "weekly", "monthly", "dates", "cron")
+KINDS = ("once", "daily", "weekly", "monthly", "dates", "cron", "interval")
 # Kinds whose occurrences are "this date, at each of `times`".
 DATE_KINDS = ("daily", "weekly", "monthly", "dates")
 # No real zone has a gap longer than this; used to pad windows for local/UTC conversions.
@@ -59,6 +64,10 @@ class Recurrence:
     """Explicit local dates, for dates."""
     cron: str | None = None
     """Five-field cron expression (minute hour day month weekday), for cron."""
+    every_minutes: int | None = None
+    """For interval: minutes between plays, from `at`."""
+    until: datetime | None = None
+    """For interval: naive local datetime; plays stop before it (None: open-ended)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict for the controller's JSON column; omits fields left at their default."""
@@ -81,6 +90,10 @@ class Recurrence:
             out["dates"] = [d.isoformat() for d in self.dates]
         if self.cron is not None:
             out["cron"] = self.cron
+        if self.every_minutes is not None:
+            out["every_minutes"] = self.every_minutes
+        if self.until:
+            out["until"] = self.until.isoformat(timespec="seconds")
         return out
 
     @classmethod
@@ -102,6 +115,8 @@ class Recurrence:
             nth_weekday=(int(nth[0]), int(nth[1])) if nth is not None else None,
             dates=tuple(date.fromisoformat(d) for d in data.get("dates", ())),
             cron=data.get("cron"),
+            every_minutes=data.get("every_minutes"),
+            until=datetime.fromisoformat(data["until"]) if data.get("until") else None,
         )
 
 
@@ -214,6 +229,8 @@ def occurrences(rec: Recurrence, start_utc: datetime, end_utc: datetime) -> list
     tz = ZoneInfo(rec.timezone)
     if rec.kind == "once":
         instants = [local_to_utc(rec.at, tz)] if rec.at else []
+    elif rec.kind == "interval":
+        instants = _interval_instants(rec, tz, start_utc, end_utc)
     elif rec.kind == "cron":
         begin = (start_utc - _PAD).astimezone(tz).replace(tzinfo=None)
         stop = (end_utc + _PAD).astimezone(tz).replace(tzinfo=None)
@@ -231,6 +248,24 @@ def occurrences(rec: Recurrence, start_utc: datetime, end_utc: datetime) -> list
     start_utc, end_utc = start_utc.astimezone(UTC), end_utc.astimezone(UTC)
     # A set: two local times inside one DST gap both map to its end and must play once.
     return sorted({i for i in instants if start_utc <= i < end_utc})
+
+
+def _interval_instants(rec: Recurrence, tz: ZoneInfo, start_utc: datetime, end_utc: datetime
+                       ) -> list[datetime]:
+    """Instants of an interval rule inside [start_utc, end_utc)."""
+    if rec.at is None or not rec.every_minutes or rec.every_minutes <= 0:
+        return []
+    first = local_to_utc(rec.at, tz)
+    stop = local_to_utc(rec.until, tz) if rec.until else None
+    step = timedelta(minutes=rec.every_minutes)
+    k = max(0, math.ceil((start_utc - first) / step))
+    out = []
+    while True:
+        instant = first + k * step
+        if instant >= end_utc or (stop is not None and instant >= stop):
+            return out
+        out.append(instant)
+        k += 1
 
 
 def next_occurrence(rec: Recurrence, after_utc: datetime, horizon_days: int = 400) -> datetime | None:
@@ -257,6 +292,10 @@ def next_occurrence(rec: Recurrence, after_utc: datetime, horizon_days: int = 40
         return None
     if rec.kind == "once":
         found = occurrences(rec, after_utc, datetime.max.replace(tzinfo=UTC))
+        return found[0] if found else None
+    if rec.kind == "interval":
+        step = timedelta(minutes=rec.every_minutes or 1)
+        found = occurrences(rec, after_utc, after_utc + step + timedelta(seconds=1))
         return found[0] if found else None
     if rec.kind == "dates":
         last = max(rec.dates, default=None)

@@ -89,6 +89,9 @@ def _body_vi(rec: Recurrence) -> str:
         return f"Ngày {_join(_vi_dates(days), 'và')} {at}"
     if rec.kind == "cron":
         return f"Theo biểu thức cron “{rec.cron}”{_range_vi(rec)}"
+    if rec.kind == "interval":
+        end = f" đến {rec.until:%H:%M} ngày {rec.until:%d/%m/%Y}" if rec.until else ""
+        return f"Cứ {rec.every_minutes} phút một lần từ {rec.at:%H:%M} ngày {rec.at:%d/%m/%Y}{end}"
     return f"Kiểu lịch không rõ: {rec.kind}"
 
 
@@ -114,6 +117,9 @@ def _body_en(rec: Recurrence) -> str:
         return f"On {_join([d.isoformat() for d in days], 'and')} {at}"
     if rec.kind == "cron":
         return f"By the cron expression '{rec.cron}'{_range_en(rec)}"
+    if rec.kind == "interval":
+        end = f" until {rec.until:%H:%M} on {rec.until.date().isoformat()}" if rec.until else ""
+        return f"Every {rec.every_minutes} minutes from {rec.at:%H:%M} on {rec.at.date().isoformat()}{end}"
     return f"Unknown schedule kind: {rec.kind}"
 
 

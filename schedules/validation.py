@@ -44,8 +44,14 @@ def _kind_errors(rec: Recurrence) -> list[FieldError]:
         errors.append(field_error("times", "times_missing"))
     if rec.kind in ("daily", "weekly", "monthly", "cron") and rec.start_date is None:
         errors.append(field_error("start_date", "required"))
-    if rec.kind == "once" and rec.at is None:
+    if rec.kind in ("once", "interval") and rec.at is None:
         errors.append(field_error("at", "required"))
+    if rec.kind == "interval":
+        if not isinstance(rec.every_minutes, int) or not 1 <= rec.every_minutes <= 1440:
+            errors.append(field_error("every_minutes", "out_of_range", value=rec.every_minutes,
+                                      low=1, high=1440))
+        if rec.until is not None and rec.at is not None and rec.until <= rec.at:
+            errors.append(field_error("until", "no_occurrence"))
     if rec.kind == "weekly":
         if not rec.weekdays:
             errors.append(field_error("weekdays", "weekdays_empty"))
@@ -129,6 +135,8 @@ def _future_errors(rec: Recurrence, now_utc: datetime) -> list[FieldError]:
         return []
     if rec.kind == "cron":
         return [field_error("cron", "cron_never_fires", value=rec.cron)]
+    if rec.kind == "interval":
+        return [field_error("until", "no_occurrence")]
     return [field_error("end_date" if rec.end_date else "start_date", "no_occurrence")]
 
 

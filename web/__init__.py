@@ -7,7 +7,19 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from web import api, api_live, api_schedules, auth, i18n, icecast_auth, media, ops, security, ui
+    from web import (
+        api,
+        api_alerts,
+        api_live,
+        api_schedules,
+        auth,
+        i18n,
+        icecast_auth,
+        media,
+        ops,
+        security,
+        ui,
+    )
 
     auth.init(app)
     i18n.init(app)
@@ -15,6 +27,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(api_schedules.bp)
     app.register_blueprint(api_live.bp)
+    app.register_blueprint(api_alerts.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(icecast_auth.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from web.openapi_alerts import paths as alert_paths
 from web.openapi_live import paths as live_paths
 from web.openapi_schedules import paths as schedule_paths
 
@@ -107,6 +108,7 @@ def spec() -> dict:
                     "404": _err("unknown broadcast"), **common}}},
             **schedule_paths(),
             **live_paths(),
+            **alert_paths(),
             "/api/v1/preview": {"post": {
                 "summary": "Normalized spoken text and mastered audio for a text, without airing",
                 "security": secured,

@@ -96,7 +96,8 @@ def authenticate(s: Session, username: str, password: str, ip: str | None, *,
         users.verify_password(User(password_hash=_DUMMY_HASH), password or "")  # same cost
         audit.record(s, "login_failed", actor=actor, ip=ip, detail="unknown user")
         return None, Refusal(BAD_CREDENTIALS)
-    if not user.active or not users.verify_password(user, password or ""):
+    if (not user.active or user.role in users.TOKEN_ONLY_ROLES
+            or not users.verify_password(user, password or "")):
         return None, _count_failure(s, user, ip, now, max_failures, lock_minutes)
     user.failed_logins = 0
     user.locked_until = None

@@ -15,7 +15,9 @@ from controller.models import ApiToken, Hamlet, User, utcnow
 from controller.services import audit
 from controller.services.errors import Conflict, NotFound, ServiceError
 
-ROLES = ("admin", "editor", "approver", "viewer")
+ROLES = ("admin", "editor", "approver", "viewer", "alert-source")
+TOKEN_ONLY_ROLES = ("alert-source",)
+"""Machine accounts: an API token for one endpoint, never a web login."""
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 _hasher = PasswordHasher()
 

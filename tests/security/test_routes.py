@@ -52,6 +52,9 @@ POLICY = {
     "api_schedules.delete_schedule": EDITORS, "api_schedules.pause_schedule": EDITORS,
     "api_schedules.resume_schedule": EDITORS, "api_schedules.cancel_schedule": EDITORS,
     "api_schedules.cancel_occurrence": EDITORS,
+    # public warnings (CAP): besides admin, only the token-only role alert-source may post
+    "ui.alerts_page": ALL, "ui.alert_page": ALL, "ui.alert_hamlet_area": ADMIN,
+    "api_alerts.post_alert": ADMIN, "api_alerts.list_alerts": ALL, "api_alerts.get_alert": ALL,
 }
 ARGS = {"int": 999999, "speaker_id": "spk-x", "action": "ping", "sha256": "0" * 64,
         "filename": "style.css"}

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 ROLES = {
     "admin": _l("Administrator"), "editor": _l("Editor"),
     "approver": _l("Leader (approver)"), "viewer": _l("Log reviewer"),
+    "alert-source": _l("Warning source (API only)"),
 }
 STATES = {
     "queued": _l("Queued"), "sent": _l("Sent"), "received": _l("Received by speaker"),
