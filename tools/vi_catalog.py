@@ -26,6 +26,7 @@ VI: dict[str, str] = {
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
+    "Every delivery has ended.": "Mọi lượt phát đã kết thúc.",
 }
 
 

@@ -244,3 +244,10 @@ def matrix(s: Session, broadcast_id: int) -> Matrix:
                 reason = e.detail
         rows.append((d, times, reason))
     return Matrix(broadcast=b, columns=list(MATRIX_COLUMNS) + extra, rows=rows)
+
+
+def all_ended(m: Matrix) -> bool:
+    """True when no delivery of the broadcast can change any more (a live page stops polling)."""
+    from controller.services.deliveries import TERMINAL
+
+    return all(d.state in TERMINAL for d, _times, _reason in m.rows)

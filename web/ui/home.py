@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template, send_from_directory
 
 from controller.services import approvals, broadcasts, registry
 from web.auth import roles_required
@@ -20,3 +20,10 @@ def index():
         recent = [broadcasts.get(s, b.id) for b in broadcasts.recent(s, 8)]
         drafts = approvals.pending(s)
         return render_template("home.html", speakers=speakers, broadcasts=recent, drafts=drafts)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The tab icon, for browsers and tools that ask for /favicon.ico (pages link the SVG)."""
+    return send_from_directory(current_app.blueprints["ui"].static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)

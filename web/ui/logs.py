@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from controller.models import utcnow
 from controller.services import delivery_log, registry
 from controller.services.errors import NotFound
 from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
-from web.ui.common import ALL, message, tz
+from web.ui.common import ALL, localtime, message, tz
+from web.ui.names import STATES, _name
 
 
 @bp.get("/broadcasts/<int:broadcast_id>")
@@ -22,7 +24,24 @@ def broadcast(broadcast_id: int):
             m = delivery_log.matrix(s, broadcast_id)
         except NotFound:
             return render_template("error.html", code=404, message=_("This page does not exist.")), 404
-        return render_template("broadcast.html", m=m, b=m.broadcast)
+        return render_template("broadcast.html", m=m, b=m.broadcast, ended=delivery_log.all_ended(m))
+
+
+@bp.get("/broadcasts/<int:broadcast_id>.json")
+@roles_required(*ALL)
+def broadcast_json(broadcast_id: int):
+    """The delivery matrix for polling (static/broadcast.js); `ended` tells the page to stop."""
+    with ctl().db.session() as s:
+        try:
+            m = delivery_log.matrix(s, broadcast_id)
+        except NotFound:
+            return jsonify(error="unknown_broadcast"), 404
+        return jsonify(
+            columns=[{"key": c, "name": _name(STATES, c)} for c in m.columns],
+            rows=[{"speaker_id": d.speaker_id, "state": d.state, "state_name": _name(STATES, d.state),
+                   "times": {c: localtime(at, "%H:%M:%S") for c, at in times.items()},
+                   "reason": reason or ""} for d, times, reason in m.rows],
+            ended=delivery_log.all_ended(m), at=localtime(utcnow(), "%H:%M:%S"))
 
 
 def _filter_choices(s) -> dict:
