@@ -27,6 +27,11 @@ VI: dict[str, str] = {
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
     "Every delivery has ended.": "Mọi lượt phát đã kết thúc.",
+    "Missed or failed": "Bị lỡ hoặc lỗi",
+    "No outcome yet": "Chưa có kết quả",
+    "These deliveries had neither played nor ended when this report was made; the State column "
+    "says how far they got.": "Các lượt phát này chưa phát xong và chưa kết thúc khi lập báo cáo; "
+    "cột Trạng thái cho biết đã đến bước nào.",
 }
 
 

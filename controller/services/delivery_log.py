@@ -23,6 +23,11 @@ from protocol.messages import PRIORITIES
 STATES = ("queued", "sent", "received", "downloaded", "playing", "played", "failed", "expired",
           "preempted", "rejected", "stopped", "unconfirmed", "missed", "cancelled")
 PROBLEM_STATES = ("failed", "expired", "preempted", "rejected", "unconfirmed", "missed")
+# States after which nothing more is expected ("unconfirmed" could still be overtaken by a
+# very late ack, but no one should wait for it).
+ENDED_STATES = ("played", "failed", "expired", "preempted", "rejected", "stopped", "unconfirmed",
+                "missed", "cancelled")
+OPEN_STATES = tuple(x for x in STATES if x not in ENDED_STATES)
 PER_PAGE = 50
 
 
@@ -248,6 +253,4 @@ def matrix(s: Session, broadcast_id: int) -> Matrix:
 
 def all_ended(m: Matrix) -> bool:
     """True when no delivery of the broadcast can change any more (a live page stops polling)."""
-    from controller.services.deliveries import TERMINAL
-
-    return all(d.state in TERMINAL for d, _times, _reason in m.rows)
+    return all(d.state in ENDED_STATES for d, _times, _reason in m.rows)
