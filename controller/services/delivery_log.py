@@ -74,6 +74,17 @@ class LogPage:
     has_next: bool
 
 
+def parse_day(text: str) -> date:
+    """A date typed as dd/mm/yyyy (what the pages show) or ISO yyyy-mm-dd; ValueError otherwise."""
+    day, sep, rest = text.partition("/")
+    if sep:
+        month, _sep, year = rest.partition("/")
+        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
 def parse_filter(args) -> LogFilter:
     """Read filters from request args (a dict-like); bad values are reported, not fatal."""
     f = LogFilter()
@@ -81,7 +92,7 @@ def parse_filter(args) -> LogFilter:
         value = (args.get(key) or "").strip()
         if value:
             try:
-                setattr(f, key, date.fromisoformat(value))
+                setattr(f, key, parse_day(value))
             except ValueError:
                 f.errors[key] = "bad_date"
     if f.date_from and f.date_to and f.date_to < f.date_from:
@@ -195,7 +206,13 @@ CSV_HEADER = ("broadcast", "title", "priority", "engine", "emergency_override", 
               "hamlet", "speaker", "state", "state_at_local", "detail")
 
 
-def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER) -> Iterator[str]:
+def machine_cells(r: LogRow, tz: ZoneInfo) -> tuple:
+    """A row in the machine-readable form: English codes, ISO-like local times."""
+    return (r.broadcast_id, r.title, r.priority, r.engine or "", "yes" if r.emergency_override else "",
+            _fmt(r.play_at, tz), r.hamlet, r.speaker_id, r.state, _fmt(r.state_at, tz), r.detail or "")
+
+
+def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER, cells=machine_cells) -> Iterator[str]:
     """CSV lines with a UTF-8 BOM first, so Excel reads Vietnamese correctly."""
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -209,9 +226,7 @@ def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER) -> Iterator[str]:
     writer.writerow(header)
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow((r.broadcast_id, r.title, r.priority, r.engine or "",
-                         "yes" if r.emergency_override else "", _fmt(r.play_at, tz), r.hamlet,
-                         r.speaker_id, r.state, _fmt(r.state_at, tz), r.detail or ""))
+        writer.writerow(cells(r, tz))
         yield flush()
 
 

@@ -41,8 +41,8 @@ def fill_schedule(page):
     page.get_by_label("Theo lịch").check()
     page.get_by_label("Mức ưu tiên").select_option("priority")
     page.get_by_label("Lặp lại").select_option("weekly")
-    page.get_by_label("Từ ngày").fill(start.isoformat())
-    page.get_by_label("Đến ngày").fill((start + timedelta(days=27)).isoformat())
+    page.get_by_label("Từ ngày").fill(start.strftime("%d/%m/%Y"))  # as the page shows dates
+    page.get_by_label("Đến ngày").fill((start + timedelta(days=27)).strftime("%d/%m/%Y"))
     page.get_by_label("Giờ phát trong ngày (ví dụ 06:00, 17:30)").fill("06:00, 17:30")
     for day in ("Thứ Hai", "Thứ Tư", "Thứ Sáu"):
         page.get_by_label(day, exact=True).first.check()

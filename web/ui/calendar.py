@@ -13,6 +13,7 @@ from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
 from web.ui.common import ALL, tz
+from web.ui.targets import targets_text
 
 DAYS = 7
 
@@ -61,13 +62,15 @@ def calendar():
     end = datetime.combine(start + timedelta(days=DAYS), time(0), tzinfo=zone).astimezone(UTC)
     with ctl().db.session() as s:
         items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone)
-        targets, durations, summaries, titles = {}, {}, {}, {}
+        targets, durations, summaries, titles, hamlets = {}, {}, {}, {}, {}
         for sch in store.list_schedules(s):
             plan = SchedulePlan.from_dict(sch.plan)
             try:
-                targets[sch.id] = frozenset(x.id for x in registry.resolve_targets(s, sch.targets))
+                speakers = registry.resolve_targets(s, sch.targets)
+                targets[sch.id] = frozenset(x.id for x in speakers)
             except ServiceError:
                 targets[sch.id] = frozenset()
+            hamlets[sch.id] = targets_text(s, sch.targets)
             dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0
             durations[sch.id] = plan.airtime_s(dur)
             if sch.status == "active":
@@ -81,5 +84,6 @@ def calendar():
         it["conflict"] = it["key"] in clash
         days.setdefault(day, []).append(it)
     return render_template("calendar.html", days=days, start=start, summaries=summaries, titles=titles,
+                           hamlets=hamlets,
                            prev=start - timedelta(days=DAYS), next=start + timedelta(days=DAYS),
                            today=datetime.now(zone).date())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from controller.models import utcnow
 from controller.services import delivery_log, registry
@@ -12,7 +13,21 @@ from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
 from web.ui.common import ALL, localtime, message, tz
-from web.ui.names import STATES, _name
+from web.ui.names import ENGINES, PRIORITIES, STATES, _name
+
+# The CSV a clerk opens in Excel: Vietnamese headers and values. `?format=machine` gives the
+# stable English codes instead, for scripts (the JSON API has the same codes).
+VI_HEADER = (_l("Broadcast no."), _l("Title"), _l("Priority level"), _l("Voice"),
+             _l("Emergency without approval"), _l("Plays at"), _l("Hamlet"), _l("Speaker"),
+             _l("State"), _l("State since"), _l("Reason"))
+
+
+def _vi_cells(r: delivery_log.LogRow, _zone) -> tuple:
+    when = "%d/%m/%Y %H:%M:%S"
+    return (r.broadcast_id, r.title, _name(PRIORITIES, r.priority),
+            _name(ENGINES, r.engine) if r.engine else "", _("Yes") if r.emergency_override else "",
+            localtime(r.play_at, when), r.hamlet, r.speaker_id, _name(STATES, r.state),
+            localtime(r.state_at, when), r.detail or "")
 
 
 @bp.get("/broadcasts/<int:broadcast_id>")
@@ -72,10 +87,16 @@ def log_csv():
     zone = tz()
     db = ctl().db
 
+    machine = request.args.get("format") == "machine"
+    header = delivery_log.CSV_HEADER if machine else tuple(str(h) for h in VI_HEADER)
+    cells = delivery_log.machine_cells if machine else _vi_cells
+
     def generate():
         with db.session() as s:
             yield from (line.encode("utf-8") for line in
-                        delivery_log.csv_text(delivery_log.iter_rows(s, f, zone), zone))
+                        delivery_log.csv_text(delivery_log.iter_rows(s, f, zone), zone, header, cells))
 
-    return Response(generate(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="nhat-ky-phat.csv"'})
+    # stream_with_context: the Vietnamese cells need the request (locale, time zone)
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="nhat-ky-phat{}.csv"'.format(
+                        "-machine" if machine else "")})
