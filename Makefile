@@ -1,6 +1,7 @@
 # Two entry points for a fresh Debian 12 / Raspberry Pi OS machine (root or sudo):
 #   make run   – install what is missing, then start the demo
 #   make test  – install what is missing (browser included), then run every test
+#   make screenshots – regenerate docs/screenshots/ with the browser tests
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,7 +10,7 @@ APT_RUN := mosquitto ffmpeg espeak-ng icecast2 python3-venv python3-dev
 APT_TEST := $(APT_RUN) chromium sox
 PYTHON ?= python3
 
-.PHONY: run test bench lint system-run system-test venv-run venv-test clean
+.PHONY: run test screenshots bench lint system-run system-test venv-run venv-test clean
 
 run: system-run venv-run
 	$(VENV)/bin/commune-radio demo $(ARGS)
@@ -17,6 +18,11 @@ run: system-run venv-run
 test: system-test venv-test
 	$(VENV)/bin/ruff check .
 	bash scripts/test-all.sh
+
+# The browser tests write screenshots to test-results/ (untracked); this target alone
+# rewrites the tracked ones.
+screenshots: system-test venv-test
+	COMMUNE_RADIO_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
 bench: system-test venv-test
 	$(PY) -m bench $(ARGS)

@@ -17,13 +17,12 @@ from pathlib import Path
 from audio.render import render_text
 from audio.settings import MasterSettings, SpeechSettings
 
-SAMPLE = Path("/work/shared/samples/ke-hoach-chinh-quyen-than-thien-2024.txt")
+# the commune plan the tests use (in the repository, so the bench needs nothing beside it)
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "audio" / "data" / "ke-hoach-ve-sinh-moi-truong.txt"
 
 
 def _text(words: int) -> str:
-    repo_copy = Path(__file__).resolve().parents[1] / "samples" / SAMPLE.name
-    source = repo_copy if repo_copy.is_file() else SAMPLE
-    return " ".join(source.read_text(encoding="utf-8").split()[:words])
+    return " ".join(SAMPLE.read_text(encoding="utf-8").split()[:words])
 
 
 def _render(text: str, speech: SpeechSettings, master: MasterSettings, cache: Path):

@@ -67,9 +67,13 @@ def main(verbose: bool) -> None:
 @click.option("--port", type=int, default=None, help="web port")
 def serve(settings, host, port):
     """Run the controller: broker (managed unless configured), scheduler, web."""
+    from controller.runtime import AlreadyRunning
     from controller.server import serve as run
 
-    run(settings, host, port)
+    try:
+        run(settings, host, port)
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -80,8 +84,12 @@ def serve(settings, host, port):
 def demo(settings, n, port):
     """Controller, managed broker and N simulated speaker agents with file sinks."""
     from controller.demo import run_demo
+    from controller.runtime import AlreadyRunning
 
-    run_demo(settings, n, port)
+    try:
+        run_demo(settings, n, port)
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()

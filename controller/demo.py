@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from controller import agent_config
@@ -106,8 +107,11 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     for cfg in configs:
         out = open(logs / f"{cfg.parent.name}.log", "ab")  # noqa: SIM115 - lives as long as the agent
+        # Their own session: Ctrl-C reaches only the demo, which stops the agents first,
+        # while the broker is still up for their last acks and their "offline" state.
         agents.append(subprocess.Popen([*agent_command(), "--config", str(cfg)], stdout=out,
-                                       stderr=subprocess.STDOUT, env=dict(os.environ)))
+                                       stderr=subprocess.STDOUT, env=dict(os.environ),
+                                       start_new_session=True))
     web = WebServer(create_app(controller=ctl), settings.web_host, web_port)
     web.start()
     print(
@@ -121,12 +125,21 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
     try:
         wait_for_signal()
     finally:
-        for p in agents:
-            p.terminate()
-        for p in agents:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_agents(agents)
         web.stop()
         ctl.stop()
+        log.info("demo stopped")
+
+
+def stop_agents(agents: list[subprocess.Popen], timeout: float = 10.0) -> None:
+    """SIGTERM every agent at once, give them one shared deadline, then kill the stragglers."""
+    for p in agents:
+        p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in agents:
+        try:
+            p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("speaker agent pid %d did not stop in %.0f s; killing it", p.pid, timeout)
+            p.kill()
+            p.wait()

@@ -21,6 +21,10 @@ from protocol.topics import Topics
 log = logging.getLogger(__name__)
 
 
+
+class AlreadyRunning(RuntimeError):
+    """Another controller holds this data directory."""
+
 class Controller:
     """Holds every long-lived part; `start()` brings up messaging, `stop()` takes it down."""
 
@@ -203,7 +207,7 @@ class Controller:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_file.close()
-            raise RuntimeError(f"another controller is already running with data directory "
+            raise AlreadyRunning(f"another controller is already running with data directory "
                                f"{self.data}; stop it first") from None
 
     def kick(self) -> None:

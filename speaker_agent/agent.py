@@ -110,7 +110,11 @@ class Agent:
         threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops.items()]
         for t in threads:
             t.start()
-        self.stopping.wait()
+        # Wake up now and then: a process signal may be delivered to any thread, and CPython
+        # runs the Python handler (which calls stop()) only when the main thread runs bytecode.
+        # A bare wait() blocked forever whenever SIGINT/SIGTERM landed on a worker thread.
+        while not self.stopping.wait(0.5):
+            pass
         self.playback.wake_play.set()
         self.playback.wake_fetch.set()
         self.streams.wake.set()

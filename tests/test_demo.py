@@ -4,6 +4,7 @@ relative data folder (./instance) or a relative --data, a broadcast is heard in 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,82 @@ def test_demo_with_a_relative_data_folder_plays(tmp_path, data_args, data_rel):
         assert not list((data / "demo" / "sink" / "ap-2").glob("*.wav"))
     finally:
         demo.stop()
+
+
+def test_ctrl_c_stops_the_whole_demo_and_every_agent_says_so(tmp_path):
+    """Ctrl-C in the terminal (SIGINT to the foreground process group) stops the controller,
+    the scheduler, the broker and all nine agents; each agent logs that it stopped."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.support.controller import fresh_db_url
+
+    env = {**os.environ, "COMMUNE_RADIO_BROKER_PORT": str(free_port()),
+           "COMMUNE_RADIO_DATABASE_URL": fresh_db_url(tmp_path)}
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        demo = subprocess.Popen([str(BIN / "commune-radio"), "demo", "--data", "data", "--port",
+                                 str(free_port())], cwd=tmp_path, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    logs = tmp_path / "data" / "demo" / "logs"
+    try:
+        wait_for(lambda: "Press Ctrl-C" in log.read_text(), timeout=120, what="the demo's banner")
+        agent_logs = [logs / f"ap-{i}.log" for i in range(1, 10)]
+        wait_for(lambda: all(p.exists() and "connected to" in p.read_text() for p in agent_logs),
+                 timeout=120, what="nine agents connected")
+        broker_pid = int((tmp_path / "data" / "broker" / "mosquitto.pid").read_text())
+        # A process signal may land on any thread; the agent must stop even when it is not
+        # the main one (a bare Event.wait() in the main thread then never ran the handler).
+        _signal_a_worker_thread(_agent_pid(tmp_path / "data" / "demo" / "agents" / "ap-1"), signal.SIGTERM)
+        wait_for(lambda: "speaker agent ap-1 stopped" in agent_logs[0].read_text(), timeout=60,
+                 what="ap-1 stopped on a SIGTERM delivered to a worker thread")
+        started = time.monotonic()
+        os.killpg(demo.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        wait_for(lambda: demo.poll() is not None, timeout=120, what="the demo exited")
+        took = time.monotonic() - started
+        print(f"demo with 9 agents stopped {took:.1f} s after SIGINT")  # figure for the report
+        assert demo.returncode == 0, log.read_text()[-2000:]
+        for p in agent_logs:
+            assert re.search(r"speaker agent ap-\d+ stopped", p.read_text()), f"{p.name}: no 'stopped'"
+        text = log.read_text()
+        assert "Scheduler has been shut down" in text and "demo stopped" in text
+        assert not _alive(broker_pid), "the managed broker is still running"
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _agent_pid(agent_dir) -> int:
+    """The pid of the agent started with the config in AGENT_DIR."""
+    import os
+
+    wanted = str(agent_dir / "agent.toml").encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if wanted in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return int(pid)
+        except OSError:
+            continue
+    raise AssertionError(f"no agent running with {agent_dir}")
+
+
+def _signal_a_worker_thread(pid: int, sig: int) -> None:
+    """Deliver SIG to one thread of PID that is not its main thread (glibc's tgkill)."""
+    import ctypes
+    import os
+
+    worker = next(int(t) for t in sorted(os.listdir(f"/proc/{pid}/task")) if int(t) != pid)
+    assert ctypes.CDLL(None, use_errno=True).tgkill(pid, worker, sig) == 0

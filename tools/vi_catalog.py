@@ -67,6 +67,12 @@ VI: dict[str, str] = {
         "%(hamlet)s không thuộc ấp của bạn: bạn chỉ được phát cho ấp của mình.",
     "Only these hamlets (none ticked: the whole commune)":
         "Chỉ các ấp này (không chọn ấp nào: cả xã)",
+    "Every delivery has ended.": "Mọi lượt phát đã kết thúc.",
+    "Missed or failed": "Bị lỡ hoặc lỗi",
+    "No outcome yet": "Chưa có kết quả",
+    "These deliveries had neither played nor ended when this report was made; the State column "
+    "says how far they got.": "Các lượt phát này chưa phát xong và chưa kết thúc khi lập báo cáo; "
+    "cột Trạng thái cho biết đã đến bước nào.",
 }
 
 

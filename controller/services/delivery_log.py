@@ -23,6 +23,11 @@ from protocol.messages import PRIORITIES
 STATES = ("queued", "sent", "received", "downloaded", "playing", "played", "failed", "expired",
           "preempted", "rejected", "stopped", "unconfirmed", "missed", "cancelled")
 PROBLEM_STATES = ("failed", "expired", "preempted", "rejected", "unconfirmed", "missed")
+# States after which nothing more is expected ("unconfirmed" could still be overtaken by a
+# very late ack, but no one should wait for it).
+ENDED_STATES = ("played", "failed", "expired", "preempted", "rejected", "stopped", "unconfirmed",
+                "missed", "cancelled")
+OPEN_STATES = tuple(x for x in STATES if x not in ENDED_STATES)
 PER_PAGE = 50
 
 
@@ -71,6 +76,17 @@ class LogPage:
     has_next: bool
 
 
+def parse_day(text: str) -> date:
+    """A date typed as dd/mm/yyyy (what the pages show) or ISO yyyy-mm-dd; ValueError otherwise."""
+    day, sep, rest = text.partition("/")
+    if sep:
+        month, _sep, year = rest.partition("/")
+        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
 def parse_filter(args, user=None) -> LogFilter:
     """Read filters from request args (a dict-like); bad values are reported, not fatal."""
     f = LogFilter(scope=access.scope_of(user))
@@ -78,7 +94,7 @@ def parse_filter(args, user=None) -> LogFilter:
         value = (args.get(key) or "").strip()
         if value:
             try:
-                setattr(f, key, date.fromisoformat(value))
+                setattr(f, key, parse_day(value))
             except ValueError:
                 f.errors[key] = "bad_date"
     if f.date_from and f.date_to and f.date_to < f.date_from:
@@ -194,7 +210,13 @@ CSV_HEADER = ("broadcast", "title", "priority", "engine", "emergency_override", 
               "hamlet", "speaker", "state", "state_at_local", "detail")
 
 
-def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER) -> Iterator[str]:
+def machine_cells(r: LogRow, tz: ZoneInfo) -> tuple:
+    """A row in the machine-readable form: English codes, ISO-like local times."""
+    return (r.broadcast_id, r.title, r.priority, r.engine or "", "yes" if r.emergency_override else "",
+            _fmt(r.play_at, tz), r.hamlet, r.speaker_id, r.state, _fmt(r.state_at, tz), r.detail or "")
+
+
+def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER, cells=machine_cells) -> Iterator[str]:
     """CSV lines with a UTF-8 BOM first, so Excel reads Vietnamese correctly."""
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -208,9 +230,7 @@ def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER) -> Iterator[str]:
     writer.writerow(header)
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow((r.broadcast_id, r.title, r.priority, r.engine or "",
-                         "yes" if r.emergency_override else "", _fmt(r.play_at, tz), r.hamlet,
-                         r.speaker_id, r.state, _fmt(r.state_at, tz), r.detail or ""))
+        writer.writerow(cells(r, tz))
         yield flush()
 
 
@@ -247,3 +267,8 @@ def matrix(s: Session, broadcast_id: int, user=None) -> Matrix:
                 reason = e.detail
         rows.append((d, times, reason))
     return Matrix(broadcast=b, columns=list(MATRIX_COLUMNS) + extra, rows=rows)
+
+
+def all_ended(m: Matrix) -> bool:
+    """True when no delivery of the broadcast can change any more (a live page stops polling)."""
+    return all(d.state in ENDED_STATES for d, _times, _reason in m.rows)

@@ -42,6 +42,9 @@ class Report:
     played: int
     hamlets: list[HamletLine]
     problems: list[delivery_log.LogRow]
+    """Deliveries that ended without playing (failed, missed, unconfirmed, stopped …), with reasons."""
+    unfinished: list[delivery_log.LogRow]
+    """Deliveries with no outcome yet when the report was made (sent, received, downloading …)."""
     streams: list[stream_log.StreamLogRow] = field(default_factory=list)
     """Relay and live sessions per speaker: start, stop, seconds aired, gaps."""
     stream_hamlets: list[stream_log.StreamHamletLine] = field(default_factory=list)
@@ -79,14 +82,22 @@ def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo, user=None) 
         .join(AudioAsset, Announcement.audio_sha256 == AudioAsset.sha256)
         .where(in_period, played, access.delivery_filter(scope))) or 0
     hamlets = [HamletLine(name, n, int(p or 0)) for name, n, p in lines]
-    problems = []
-    for state in delivery_log.PROBLEM_STATES:
+    # Every delivery that did not play is listed somewhere: ended without playing, or not
+    # ended yet. (Listing only the "problem" states once printed "none" while every delivery
+    # of the period was stuck downloading.)
+    problems, unfinished = [], []
+    for state in delivery_log.STATES:
+        if state == "played":
+            continue
         f = delivery_log.LogFilter(date_from=date_from, date_to=date_to, state=state, scope=scope)
-        problems += list(delivery_log.iter_rows(s, f, tz))
+        target = unfinished if state in delivery_log.OPEN_STATES else problems
+        target += list(delivery_log.iter_rows(s, f, tz))
     problems.sort(key=lambda r: (r.play_at, r.speaker_id))
+    unfinished.sort(key=lambda r: (r.play_at, r.speaker_id))
     stream_rows = stream_log.rows(s, date_from, date_to, tz, scope)
     return Report(date_from=date_from, date_to=date_to, broadcasts=sum(by_priority.values()),
                   by_priority=by_priority, emergency_overrides=overrides,
                   airtime_s=airtime_ms / 1000, deliveries=sum(h.deliveries for h in hamlets),
                   played=sum(h.played for h in hamlets), hamlets=hamlets, problems=problems,
-                  streams=stream_rows, stream_hamlets=stream_log.airtime_by_hamlet(stream_rows))
+                  unfinished=unfinished, streams=stream_rows,
+                  stream_hamlets=stream_log.airtime_by_hamlet(stream_rows))

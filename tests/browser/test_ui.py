@@ -123,7 +123,8 @@ def test_full_workflow_draft_approve_play_log_csv(as_role, system, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 3
-    assert all(",played," in line and "Tiêm vắc xin cho trẻ em" in line for line in lines[1:])
+    assert lines[0].startswith("Lượt phát số,Tiêu đề,")  # Vietnamese for Excel by default
+    assert all(",Đã phát," in line and "Tiêm vắc xin cho trẻ em" in line for line in lines[1:])
 
 
 def test_double_click_sends_once(as_role, system):

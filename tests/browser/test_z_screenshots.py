@@ -1,11 +1,14 @@
-"""Screenshots of each main page, in Vietnamese, at phone and desktop widths (docs/screenshots/).
+"""Screenshots of each main page, in Vietnamese, at phone and desktop widths.
 
 Named test_z_* so it runs after the workflow tests and the pages have real content; it
 also makes its own (a scheduled announcement, a played broadcast, a pending draft).
+A test run writes them to test-results/screenshots/ (not tracked), so `make test` leaves
+the checkout clean; `make screenshots` points COMMUNE_RADIO_SCREENSHOTS at docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +19,8 @@ from tests.browser.conftest import DESKTOP, PHONE
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.browser
-OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / os.environ.get("COMMUNE_RADIO_SCREENSHOTS", "test-results/screenshots")
 
 
 def compose(page, base, title, text, *, schedule: bool = False):
@@ -37,8 +41,8 @@ def fill_schedule(page):
     page.get_by_label("Theo lịch").check()
     page.get_by_label("Mức ưu tiên").select_option("priority")
     page.get_by_label("Lặp lại").select_option("weekly")
-    page.get_by_label("Từ ngày").fill(start.isoformat())
-    page.get_by_label("Đến ngày").fill((start + timedelta(days=27)).isoformat())
+    page.get_by_label("Từ ngày").fill(start.strftime("%d/%m/%Y"))  # as the page shows dates
+    page.get_by_label("Đến ngày").fill((start + timedelta(days=27)).strftime("%d/%m/%Y"))
     page.get_by_label("Giờ phát trong ngày (ví dụ 06:00, 17:30)").fill("06:00, 17:30")
     for day in ("Thứ Hai", "Thứ Tư", "Thứ Sáu"):
         page.get_by_label(day, exact=True).first.check()

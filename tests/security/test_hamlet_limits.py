@@ -23,7 +23,7 @@ from tests.schedules.conftest import make_announcement
 
 PASSWORD = "mat-khau-dung-8"
 ROLES = ("editor", "approver", "viewer")
-PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
+PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "ui.favicon", "api.openapi"}
 # Machine endpoints, not for people: /metrics answers only its token or loopback (the proxy
 # refuses it from outside), /healthz says up or not; Icecast's callback checks tokens.
 MACHINE = {"ops.metrics", "ops.healthz", "icecast_auth.listener"}

@@ -18,7 +18,7 @@ EDITORS = {"admin", "editor", "approver"}
 APPROVERS = {"admin", "approver"}
 ADMIN = {"admin"}
 
-PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
+PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "ui.favicon", "api.openapi"}
 # Icecast's listener_add hook: no login (Icecast calls it), it only ever answers "admit" for a
 # valid per-speaker session token (tests/streams/test_listener_auth.py).
 MACHINE = {"icecast_auth.listener"}
@@ -31,7 +31,7 @@ POLICY = {
     # web UI (session login)
     "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
     "ui.fleet": ALL, "ui.fleet_json": ALL, "ui.broadcast": ALL, "ui.log": ALL, "ui.log_csv": ALL,
-    "ui.report": ALL, "ui.stream_log_page": ALL,
+    "ui.report": ALL, "ui.stream_log_page": ALL, "ui.broadcast_json": ALL,
     "ui.approve": APPROVERS, "ui.audit_page": APPROVERS,
     "ui.edit": EDITORS, "ui.send": EDITORS, "ui.compose": EDITORS, "ui.compose_submit": EDITORS,
     "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,

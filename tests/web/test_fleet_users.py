@@ -88,7 +88,7 @@ def test_role_change_is_audited_and_last_admin_is_protected(login, seeded):
     assert roles["viewer"] == "approver" and roles["admin"] == "admin"
     assert (ev.actor, ev.target, ev.detail) == ("admin", "viewer", "viewer -> approver")
     html = c.get("/audit?action=role_changed").get_data(as_text=True)
-    assert "viewer -&gt; approver" in html
+    assert "admin đã đổi vai trò của viewer từ Theo dõi nhật ký sang Lãnh đạo (duyệt tin)." in html
 
 
 def test_disabled_user_loses_the_session(login, seeded):

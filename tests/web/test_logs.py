@@ -78,10 +78,19 @@ def test_log_paginates(app, login, history):
 
 
 def test_csv_export_is_utf8_with_bom_and_vietnamese(login, history):
-    r = login("viewer").get("/log.csv?state=played")
+    c = login("viewer")
+    r = c.get("/log.csv?state=played")
     body = r.get_data()
     assert r.mimetype == "text/csv" and body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == ["Lượt phát số", "Tiêu đề", "Mức ưu tiên", "Giọng đọc", "Khẩn cấp không qua duyệt",
+                       "Giờ phát", "Ấp", "Loa", "Trạng thái", "Thời điểm trạng thái", "Lý do"]
+    assert len(rows) == 1 + 3 and {r[6] for r in rows[1:]} == {"Ấp Mỹ An"}
+    assert all(r[8] == "Đã phát" and r[3] == "Giọng máy (ngoại tuyến)" for r in rows[1:])
+    assert {r[2] for r in rows[1:]} == {"Thông thường", "Khẩn cấp"} and rows[1][5][2] == "/"  # dd/mm/yyyy
+    # the machine-readable form keeps the English codes, for scripts
+    rows = list(csv.reader(io.StringIO(c.get("/log.csv?state=played&format=machine")
+                                       .get_data().decode("utf-8-sig"))))
     assert rows[0][0] == "broadcast" and len(rows) == 1 + 3
     assert {r[6] for r in rows[1:]} == {"Ấp Mỹ An"} and all(r[8] == "played" for r in rows[1:])
 
@@ -96,7 +105,7 @@ def test_matrix_shows_each_speaker_and_event_times(login, history):
 def test_period_report_counts_success_per_hamlet_and_lists_problems(login, history, seeded):
     html = login("viewer").get("/report").get_data(as_text=True)
     assert 'id="rep-broadcasts">2<' in html
-    assert "3 (60.0%)" in html  # 3 of 5 deliveries played
+    assert "3 (60,0 %)" in html  # 3 of 5 deliveries played, with the Vietnamese decimal comma
     assert "amplifier relay did not switch on" in html and "not sent before it expired" in html
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html
 

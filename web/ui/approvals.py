@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,6 +27,7 @@ from web.ui.common import (
     repeat_submission,
     status_of,
 )
+from web.ui.targets import targets_text
 
 
 @bp.get("/approvals")
@@ -38,13 +40,29 @@ def approvals_list():
         return render_template("approvals.html", drafts=drafts, reqs=reqs)
 
 
+def _when_text(req) -> str:
+    """When a request plays: at approval, or its schedule in words."""
+    from schedules.forms import check_plan
+    from schedules.summary import summarize_en, summarize_vi
+
+    if req.when != "schedule":
+        return _("As soon as it is approved")
+    plan, _errors = check_plan({**(req.schedule_form or {}), "priority": req.priority})
+    if plan is None:
+        return _("On a schedule")
+    return (summarize_en if str(get_locale()) == "en" else summarize_vi)(plan.recurrence)
+
+
 def _detail(announcement_id: int, errors: dict | None = None, typed: dict | None = None,
             status: int = 200):
     with ctl().db.session() as s:
         ann = approvals.get_announcement(s, announcement_id, current_user)
         names = {u.id: u.username for u in s.query(User).all()}
+        reqs = approvals.requests_for(s, ann.id)
         return render_template(
-            "announcement.html", ann=ann, reqs=approvals.requests_for(s, ann.id), names=names,
+            "announcement.html", ann=ann, reqs=reqs, names=names,
+            req_targets={r.id: targets_text(s, r.targets) for r in reqs},
+            req_times={r.id: _when_text(r) for r in reqs},
             waiting=approvals.has_pending(s, ann.id),
             hamlets=registry.list_hamlets(s, current_user),
             speakers=registry.list_speakers(s, user=current_user),
@@ -76,7 +94,8 @@ def approve(announcement_id: int):
             raise  # not his to approve: the 403/404 page, not a hint on a page he may not see
         flash(message(exc.code, exc.message), "error")
         return redirect(url_for("ui.announcement", announcement_id=announcement_id))
-    flash(_("Approved."), "ok")
+    scheduled = any(r.startswith("schedule:") for r in results)
+    flash(_("Schedule approved.") if scheduled else _("Approved."), "ok")
     for r in results:
         if r.startswith("error:"):
             flash(_("The schedule could not be created: %(why)s", why=message(r[6:])), "error")

@@ -9,6 +9,7 @@ from controller.services import accounts
 from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
+from web.ui.audit_text import action_name, describe
 
 
 @bp.get("/audit")
@@ -21,5 +22,8 @@ def audit_page():
     with ctl().db.session() as s:
         rows, has_next = accounts.audit_page(s, action=action, actor=actor, page=page,
                                              user=current_user)
-        return render_template("audit.html", rows=rows, has_next=has_next, page=page,
-                               actions=accounts.audit_actions(s), action=action or "", actor=actor or "")
+        lines = [(e, action_name(e.action), describe(s, e)) for e in rows]
+        actions = [(a, action_name(a)) for a in accounts.audit_actions(s)]
+        return render_template("audit.html", lines=lines, has_next=has_next, page=page,
+                               actions=sorted(actions, key=lambda a: a[1]), action=action or "",
+                               actor=actor or "")

@@ -14,6 +14,7 @@ from web.auth import roles_required
 from web.context import ctl
 from web.ui import bp
 from web.ui.common import ALL, tz
+from web.ui.targets import targets_text
 
 DAYS = 7
 
@@ -63,7 +64,7 @@ def calendar():
     with ctl().db.session() as s:
         items = agenda.agenda(s, begin, end, datetime.now(UTC), ctl().settings.timezone,
                               user=current_user)
-        targets, durations, summaries, titles = {}, {}, {}, {}
+        targets, durations, summaries, titles, hamlets = {}, {}, {}, {}, {}
         scope = access.scope_of(current_user)
         for sch in manage.list_visible(s, None, current_user):
             plan = SchedulePlan.from_dict(sch.plan)
@@ -72,6 +73,7 @@ def calendar():
                                             if scope.allows(x.hamlet_id))
             except ServiceError:
                 targets[sch.id] = frozenset()
+            hamlets[sch.id] = targets_text(s, sch.targets)
             dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0
             durations[sch.id] = plan.airtime_s(dur)
             if sch.status == "active":
@@ -85,5 +87,6 @@ def calendar():
         it["conflict"] = it["key"] in clash
         days.setdefault(day, []).append(it)
     return render_template("calendar.html", days=days, start=start, summaries=summaries, titles=titles,
+                           hamlets=hamlets,
                            prev=start - timedelta(days=DAYS), next=start + timedelta(days=DAYS),
                            today=datetime.now(zone).date())

@@ -50,8 +50,9 @@ def _page(form: compose_form.ComposeForm | None = None, status: int = 200):
 @bp.get("/compose")
 @roles_required(*EDITORS)
 def compose():
-    """The empty compose form."""
-    return _page()
+    """The empty compose form (`?when=schedule`: with the schedule open, from the calendar)."""
+    when = "schedule" if request.args.get("when") == "schedule" else "now"
+    return _page(compose_form.ComposeForm(when=when))
 
 
 @bp.post("/compose")

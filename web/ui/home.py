@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template, send_from_directory
 from flask_login import current_user
 
 from controller.services import access, approvals, broadcasts, registry
@@ -24,3 +24,10 @@ def index():
         drafts = approvals.pending(s, current_user)
         return render_template("home.html", speakers=speakers, broadcasts=recent, drafts=drafts,
                                shown=shown)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The tab icon, for browsers and tools that ask for /favicon.ico (pages link the SVG)."""
+    return send_from_directory(current_app.blueprints["ui"].static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)

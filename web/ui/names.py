@@ -28,6 +28,10 @@ KINDS = {
 }
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
             _l("Saturday"), _l("Sunday"))
+ENGINES = {  # how the audio was made, in a clerk's words
+    "gtts": _l("Google voice (online)"), "espeak": _l("Machine voice (offline)"),
+    "piper": _l("Piper voice (offline)"), "upload": _l("Uploaded file"), "tone": _l("Test tone"),
+}
 FLAGS = {"stale": _l("No recent status"), "clock": _l("Clock is off"), "error": _l("Reported an error")}
 
 
@@ -46,6 +50,7 @@ def context() -> dict:
         "get_locale": get_locale,
         "role_name": lambda k: _name(ROLES, k), "state_name": lambda k: _name(STATES, k),
         "priority_name": lambda k: _name(PRIORITIES, k), "kind_name": lambda k: _name(KINDS, k),
-        "flag_name": lambda k: _name(FLAGS, k), "weekday_names": WEEKDAYS, "kinds": KINDS,
+        "flag_name": lambda k: _name(FLAGS, k), "engine_name": lambda k: _name(ENGINES, k),
+        "weekday_names": WEEKDAYS, "kinds": KINDS,
         "priorities": PRIORITIES, "form_token": form_token,
     }
