@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_RUN := mosquitto ffmpeg espeak-ng python3-venv python3-dev
+APT_RUN := mosquitto ffmpeg espeak-ng icecast2 python3-venv python3-dev
 APT_TEST := $(APT_RUN) chromium sox
 PYTHON ?= python3
 

@@ -10,6 +10,7 @@ import tomllib
 import zoneinfo
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 ENV_DATA = "COMMUNE_RADIO_DATA"
 
@@ -62,6 +63,17 @@ class Settings:
     broker_certfile: str = ""
     broker_keyfile: str = ""
     """PEM files for the TLS listener: CA, server certificate, server key."""
+    stream_url: str = ""
+    """http://host:port of an external Icecast; empty runs a managed Icecast."""
+    stream_source_user: str = "source"
+    stream_source_password: str = ""
+    """Source credentials of the external Icecast (`stream_url`)."""
+    stream_port: int = 8000
+    """Port the managed Icecast prefers; the next free one is used if it is taken."""
+    stream_bind: str = "127.0.0.1"
+    """Address the managed Icecast listens on (0.0.0.0 to reach real hamlets)."""
+    stream_public_url: str = ""
+    """Base URL speakers pull streams from; empty means the Icecast's own address."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -120,7 +132,7 @@ def validate(s: Settings) -> Settings:
     bad = [e for e in s.tts_engines if e not in ("gtts", "espeak", "piper")]
     if bad or not s.tts_engines:
         raise ConfigError(f"setting 'tts_engines': unknown engine {bad[:1] or 'none given'}")
-    for key in ("broker_port", "web_port"):
+    for key in ("broker_port", "web_port", "stream_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ConfigError(f"setting '{key}' must be a TCP port")
     for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
@@ -134,6 +146,12 @@ def validate(s: Settings) -> Settings:
                 raise ConfigError(f"setting '{key}' must name a PEM file (TLS listener is on)")
     if s.broker_url and not s.broker_url.startswith(("mqtt://", "mqtts://")):
         raise ConfigError("setting 'broker_url' must start with mqtt:// or mqtts://")
+    for key in ("stream_url", "stream_public_url"):
+        value = getattr(s, key)
+        if value and (not value.startswith(("http://", "https://")) or not urlparse(value).hostname):
+            raise ConfigError(f"setting '{key}' must be an http:// or https:// URL with a host")
+    if s.stream_url and not s.stream_source_password:
+        raise ConfigError("setting 'stream_source_password' is needed with 'stream_url'")
     return s
 
 

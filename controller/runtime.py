@@ -39,12 +39,23 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        from controller.streams_server import StreamServer
+
+        self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
+        """Icecast: where sessions are pushed and pulled; started by `start()` when managed."""
 
     # -- identity & addresses --
     @property
     def media_base(self) -> str:
         """Base URL agents fetch audio from."""
         return self.settings.media_base(self.web_port)
+
+    def local_web_base(self) -> str:
+        """The controller's web address as seen from this machine (Icecast calls it)."""
+        host = self.settings.web_host
+        if host in ("0.0.0.0", "", "::"):  # noqa: S104 - bind-all is not an address to call
+            host = "127.0.0.1"
+        return f"http://{host}:{self.web_port}"
 
     def flask_secret(self) -> bytes:
         """The web session key (created on first start, 0600)."""
@@ -130,6 +141,8 @@ class Controller:
                 log.warning("remembered broker port was taken; now %d (rewrite agent configs)",
                             port)
                 (self.data / "broker" / "port").write_text(str(port))
+        self.streams_server.set_web_base(self.local_web_base())
+        self.streams_server.start()
         self.ingestor = Ingestor(self)
         self.ingestor.start()
         self.bus = MqttBus(self.broker_address(), self.topics, self.ingestor.on_message)
@@ -166,7 +179,8 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
-        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker):
+        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker,
+                     self.streams_server):
             if part is not None:
                 try:
                     part.stop()

@@ -10,4 +10,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 echo "Installing system packages: ${missing[*]}"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Through env: sudo resets the environment, and icecast2's debconf would then ask questions.
+# Its postinst leaves the system icecast2 service disabled; should one run on 8000 anyway,
+# the managed Icecast takes the next free port.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Mosquitto per test that asks for one."""
+"""Shared fixtures: a real Mosquitto per test that asks for one, one Icecast per session."""
 
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ def broker(tmp_path):
     b = TestBroker(tmp_path / "broker").start()
     yield b
     b.stop()
+
+
+@pytest.fixture(scope="session")
+def icecast(tmp_path_factory):
+    """One real Icecast per test session from the generated config; mounts open to listeners."""
+    from tests.support.icecast import TestIcecast
+
+    ice = TestIcecast(tmp_path_factory.mktemp("icecast")).start()
+    yield ice
+    ice.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,213 @@
+"""An Icecast 2 child process run from a generated config, like the managed Mosquitto.
+
+Secrets (source and admin passwords) live in the data directory, 0600. The config itself
+is regenerated at every start. As root, Icecast switches to the `icecast2` user and re-reads
+its config on SIGHUP *as that user*: a config under a 0700 directory (a data folder in /root
+or pytest's tmp) then fails to reload with "Parse error" and the old config stays. So as
+root the config is written to a folder that user can read (0750, group icecast).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from controller import icecast_files
+from controller.broker_files import new_secret, write_private
+from controller.managed_broker import _die_with_parent, next_free_port, port_is_free
+
+log = logging.getLogger(__name__)
+
+
+def find_icecast() -> str:
+    """Path of Debian's icecast2 binary."""
+    found = shutil.which("icecast2") or shutil.which("icecast2", path="/usr/bin:/usr/sbin")
+    if not found:
+        raise RuntimeError("icecast2 is not installed: apt-get install icecast2")
+    return found
+
+
+def running_pid(pid_file: Path, config_path: Path) -> int | None:
+    """The pid of an Icecast running from this config, if one is."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if b"icecast" not in cmdline or str(config_path).encode() not in cmdline:
+        return None
+    return pid
+
+
+def stop_stale(pid_file: Path, config_path: Path) -> None:
+    """Stop an Icecast left running from this data directory by an earlier controller."""
+    pid = running_pid(pid_file, config_path)
+    if pid is None:
+        return
+    log.warning("stopping stale managed icecast (pid %d)", pid)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            return
+        time.sleep(0.1)
+
+
+def _secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = new_secret()
+    write_private(path, value + "\n")
+    return value
+
+
+def _config_dir(files_dir: Path) -> Path:
+    """Where icecast.xml goes: the data folder, or as root a folder icecast2 can read."""
+    if os.geteuid() != 0:
+        return files_dir
+    tag = hashlib.sha256(str(files_dir.resolve()).encode()).hexdigest()[:12]
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    return base / f"commune-radio-icecast-{tag}"
+
+
+def _make_group_dir(d: Path) -> None:
+    import grp
+
+    d.mkdir(mode=0o750, exist_ok=True)
+    os.chown(d, 0, grp.getgrnam(icecast_files.ICECAST_GROUP).gr_gid)
+    os.chmod(d, 0o750)  # noqa: S103 - group icecast must read the config, nobody else
+
+
+class ManagedIcecast:
+    """Runs Icecast as a child process; secrets and logs live in `files_dir`."""
+
+    def __init__(self, files_dir: Path, port: int = 8000, bind: str = "127.0.0.1",
+                 listener_auth_url: str | None = None):
+        self.files_dir = Path(files_dir)
+        self.requested_port = port
+        self.port = port
+        self.bind = bind
+        self.listener_auth_url = listener_auth_url
+        self.source_logins: dict[str, icecast_files.SourceLogin] = {}
+        self.proc: subprocess.Popen | None = None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.source_password = _secret(self.files_dir / "source.secret")
+        self.admin_password = _secret(self.files_dir / "admin.secret")
+        self.as_root = os.geteuid() == 0
+        self.config_path = _config_dir(self.files_dir) / "icecast.xml"
+
+    @property
+    def pid_file(self) -> Path:
+        """Written by us (Icecast's own pidfile would need a folder icecast2 can write)."""
+        return self.files_dir / "icecast.pid"
+
+    def write_config(self) -> None:
+        """Generate icecast.xml (0600, or 0640 group icecast when Icecast drops root)."""
+        text = icecast_files.render_config(icecast_files.IcecastConfig(
+            port=self.port, bind=self.bind, hostname=self.bind,
+            source_password=self.source_password, admin_password=self.admin_password,
+            listener_auth_url=self.listener_auth_url, change_owner=self.as_root,
+            source_logins=tuple(self.source_logins.values()),
+        ))
+        if self.as_root:
+            _make_group_dir(self.config_path.parent)
+        write_private(self.config_path, text)
+        if self.as_root:
+            import grp
+
+            os.chown(self.config_path, 0, grp.getgrnam(icecast_files.ICECAST_GROUP).gr_gid)
+            os.chmod(self.config_path, 0o640)
+
+    def start(self, timeout: float = 15.0) -> int:
+        """Start Icecast on the requested port or the next free one; return the port."""
+        stop_stale(self.pid_file, self.config_path)
+        if not port_is_free(self.requested_port, self.bind):
+            # Also covers a system icecast2 started by the Debian package on 8000.
+            self.port = next_free_port(self.requested_port + 1, self.bind)
+            log.info("port %d is taken; managed icecast uses %d", self.requested_port, self.port)
+        self.write_config()
+        with open(self.files_dir / "icecast.log", "ab") as err:
+            self.proc = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
+                [find_icecast(), "-c", str(self.config_path)],
+                stdout=err, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
+            )
+        self.pid_file.write_text(f"{self.proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"icecast2 exited with {self.proc.returncode}; "
+                                   f"see {self.files_dir}/icecast.log")
+            if self.status() is not None:
+                return self.port
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"icecast2 did not answer on {self.port} within {timeout:.0f}s")
+
+    def status(self) -> dict | None:
+        """Icecast's admin statistics ({"mounts": [...]}) or None if it does not answer.
+
+        Not /status-json.xsl: the default mount's URL authentication also guards the web
+        root, so the public status page asks the controller, which may not be up yet.
+        """
+        import base64
+        import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
+
+        req = urllib.request.Request(f"http://{self.bind}:{self.port}/admin/stats")  # noqa: S310
+        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {cred}")
+        try:
+            with urllib.request.urlopen(req, timeout=1) as r:  # noqa: S310 - our loopback server
+                root = ET.fromstring(r.read())  # noqa: S314 - our own server's answer
+        except (OSError, ET.ParseError):
+            return None
+        return {"server_id": root.findtext("server_id") or "",
+                "mounts": [s.get("mount") for s in root.findall("source")]}
+
+    def add_source_login(self, mount: str, username: str, password: str) -> None:
+        """Give one mount its own source credentials (and reload Icecast)."""
+        self.source_logins[mount] = icecast_files.SourceLogin(mount, username, password)
+        self.reload()
+
+    def remove_source_login(self, mount: str) -> None:
+        """Take a mount's own source credentials away (and reload Icecast)."""
+        if self.source_logins.pop(mount, None) is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        """Rewrite the config and make a running Icecast re-read it (SIGHUP).
+
+        Probed on 2.4.4: mount sections added on reload apply to the next source login;
+        a source already connected keeps streaming.
+        """
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.write_config()
+        self.proc.send_signal(signal.SIGHUP)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop Icecast, gracefully then forcibly."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        self.pid_file.unlink(missing_ok=True)
+        if self.as_root and self.config_path.parent != self.files_dir:
+            shutil.rmtree(self.config_path.parent, ignore_errors=True)
+
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self.proc is not None and self.proc.poll() is None

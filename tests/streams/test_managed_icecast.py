@@ -1,0 +1,65 @@
+"""The managed Icecast: generated config accepted by Icecast itself, pushes and pulls, root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.icecast import TestIcecast, pull_status, push_tone, stop_push
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.process
+
+
+def _uid_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError("no Uid line")
+
+
+def test_generated_config_serves_a_pushed_mount_to_listeners(icecast, tmp_path):
+    """Icecast starts from our config, takes an ffmpeg push and serves Ogg to a listener."""
+    code, body = pull_status(icecast.listen_url("/status-json.xsl"))
+    assert code == 200 and b'"icestats"' in body
+    if os.geteuid() == 0:  # Icecast refuses root; changeowner makes it the icecast2 user
+        import pwd
+
+        assert _uid_of(icecast.managed.proc.pid) == pwd.getpwnam("icecast2").pw_uid
+    pusher = push_tone(icecast.source_url("/engine-probe"), log=tmp_path / "push.log")
+    try:
+        icecast.wait_mount("/engine-probe")
+        code, head = pull_status(icecast.listen_url("/engine-probe"))
+        assert code == 200
+        assert head.startswith(b"OggS")  # the Ogg/Opus headers replayed to a late listener
+    finally:
+        stop_push(pusher)
+    secret = icecast.managed.files_dir / "source.secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_per_mount_source_login_takes_effect_on_reload(tmp_path):
+    """An external encoder's own login works on its mount after add_source_login (SIGHUP)."""
+    ice = TestIcecast(tmp_path / "ice").start()
+    try:
+        ice.managed.add_source_login("/live-7", "studio", "s3cret-pass")
+
+        def pushed() -> bool:
+            p = push_tone(ice.source_url("/live-7", "studio", "s3cret-pass"), seconds=3,
+                          log=tmp_path / "push.log")
+            try:
+                ice.wait_mount("/live-7", timeout=2.5)
+                return True
+            except AssertionError:
+                return False
+            finally:
+                stop_push(p)
+
+        wait_for(pushed, timeout=30, what="studio login accepted after reload")
+        # The mount's own login replaces the shared source password on that mount.
+        rejected = push_tone(ice.source_url("/live-7"), seconds=2, log=tmp_path / "push2.log")
+        assert rejected.wait(30) != 0
+    finally:
+        ice.stop()
