@@ -74,6 +74,12 @@ class Settings:
     """Address the managed Icecast listens on (0.0.0.0 to reach real hamlets)."""
     stream_public_url: str = ""
     """Base URL speakers pull streams from; empty means the Icecast's own address."""
+    relay_silence_s: int = 15
+    """An upstream silent this long is a gap (and switches to the backup source, if any)."""
+    relay_recheck_s: int = 60
+    """While relaying a backup source, listen to the main one this often to switch back."""
+    relay_loopback_only: bool = False
+    """Accept only loopback source URLs (tests and demos: no traffic leaves the machine)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -96,7 +102,7 @@ class Settings:
 
 
 _INT_KEYS = {f.name for f in fields(Settings) if f.type in ("int", int)}
-_BOOL_KEYS = {"run_scheduler", "cookie_secure"}
+_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only"}
 
 
 def _coerce(key: str, value):
@@ -135,7 +141,8 @@ def validate(s: Settings) -> Settings:
     for key in ("broker_port", "web_port", "stream_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ConfigError(f"setting '{key}' must be a TCP port")
-    for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
+    for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s",
+                "relay_silence_s", "relay_recheck_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
     if s.broker_tls_port:

@@ -39,6 +39,8 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        self.relays = None
+        """The relay supervisor: one ffmpeg per running relay (controller/relay_supervisor.py)."""
         from controller.streams_server import StreamServer
 
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
@@ -149,8 +151,17 @@ class Controller:
         self.dispatcher = Dispatcher(self, self.bus)
         self.bus.start()
         self.dispatcher.start()
+        self._start_relays()
         if self.settings.run_scheduler:
             self._start_scheduler()
+
+    def _start_relays(self) -> None:
+        from controller.relay_supervisor import RelaySupervisor
+
+        s = self.settings
+        self.relays = RelaySupervisor(self, self.streams_server.source_url,
+                                      silence_s=s.relay_silence_s, recheck_s=s.relay_recheck_s)
+        self.relays.start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -179,8 +190,8 @@ class Controller:
 
     def stop(self) -> None:
         """Stop everything started by `start()`."""
-        for part in (self.scheduler, self.dispatcher, self.bus, self.ingestor, self.broker,
-                     self.streams_server):
+        for part in (self.scheduler, self.relays, self.dispatcher, self.bus, self.ingestor,
+                     self.broker, self.streams_server):
             if part is not None:
                 try:
                     part.stop()

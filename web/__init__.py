@@ -7,12 +7,13 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from web import api, api_schedules, auth, i18n, media, security, ui
+    from web import api, api_relays, api_schedules, auth, i18n, media, security, ui
 
     auth.init(app)
     i18n.init(app)
     security.init(app, app.extensions["commune_radio"].settings.cookie_secure)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_schedules.bp)
+    app.register_blueprint(api_relays.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ui.bp)

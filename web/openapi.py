@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from web.openapi_relays import paths as relay_paths
 from web.openapi_schedules import paths as schedule_paths
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -99,6 +100,7 @@ def spec() -> dict:
                                                       "$ref": "#/components/schemas/Delivery"}}}}}}},
                     "404": _err("unknown broadcast"), **common}}},
             **schedule_paths(),
+            **relay_paths(),
             "/api/v1/preview": {"post": {
                 "summary": "Normalized spoken text and mastered audio for a text, without airing",
                 "security": secured,

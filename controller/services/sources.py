@@ -16,7 +16,10 @@ from controller.services.errors import Conflict, Forbidden, NotFound, ServiceErr
 MANAGE_ROLES = ("admin", "editor", "approver")
 
 
-def check_url(url, field: str) -> str:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_url(url, field: str, loopback_only: bool = False) -> str:
     """A trimmed http(s) URL (HLS playlists are http(s) too), or a ServiceError naming the field."""
     if not isinstance(url, str) or not url.strip():
         raise ServiceError("url_required", f"field '{field}' must be the stream's URL", field=field)
@@ -28,6 +31,9 @@ def check_url(url, field: str) -> str:
         raise ServiceError("bad_url", f"field '{field}' must be an http:// or https:// URL "
                                       "(an Icecast/Shoutcast stream or an HLS .m3u8 playlist)",
                            field=field)
+    if loopback_only and parsed.hostname not in LOOPBACK:
+        raise ServiceError("source_not_loopback", f"field '{field}': this controller accepts only "
+                                                  "sources on 127.0.0.1", field=field)
     return url
 
 
@@ -48,8 +54,9 @@ def register(ctx, *, name, url, backup_url=None, force=False, user: User,
     if not isinstance(force, bool):
         raise ServiceError("bad_force", "field 'force' must be true or false", field="force")
     name = _check_name(name)
-    url = check_url(url, "url")
-    backup_url = check_url(backup_url, "backup_url") if backup_url not in (None, "") else None
+    local = ctx.settings.relay_loopback_only
+    url = check_url(url, "url", local)
+    backup_url = check_url(backup_url, "backup_url", local) if backup_url not in (None, "") else None
     with ctx.db.session() as s:
         if s.scalar(sa.select(StreamSource.id).where(StreamSource.name == name)) is not None:
             raise Conflict("source_exists", f"a source named {name!r} already exists", field="name")

@@ -40,6 +40,9 @@ POLICY = {
     "api_schedules.delete_schedule": EDITORS, "api_schedules.pause_schedule": EDITORS,
     "api_schedules.resume_schedule": EDITORS, "api_schedules.cancel_schedule": EDITORS,
     "api_schedules.cancel_occurrence": EDITORS,
+    "api_relays.list_sources": ALL, "api_relays.create_source": EDITORS,
+    "api_relays.list_relays": ALL, "api_relays.get_relay": ALL,
+    "api_relays.create_relay": APPROVERS, "api_relays.stop_relay": APPROVERS,
 }
 ARGS = {"int": 999999, "speaker_id": "spk-x", "action": "ping", "sha256": "0" * 64,
         "filename": "style.css"}

@@ -1,0 +1,44 @@
+"""How a relay is shown: its state, each speaker's delivery (from the stream session), its gaps."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from controller.relay_models import Relay
+from protocol.messages import format_time
+
+
+def _t(at):
+    return format_time(at) if at is not None else None
+
+
+def summary(r: Relay) -> dict:
+    """The list shape of a relay."""
+    return {"id": r.id, "state": r.state, "source_id": r.source_id, "source": r.source.name,
+            "speakers": list(r.speakers), "starts_at": _t(r.starts_at), "until": _t(r.until),
+            "ended_at": _t(r.ended_at), "reason": r.reason, "on_backup": r.on_backup,
+            "session_id": r.session_id}
+
+
+def events(r: Relay) -> list[dict]:
+    """The relay's own log: started, gaps (with end and reason), source switches, its end."""
+    return [{"event": e.event, "at": _t(e.at), "ended_at": _t(e.ended_at), "detail": e.detail}
+            for e in r.events]
+
+
+def deliveries(s: Session, r: Relay) -> list[dict]:
+    """Per speaker: state, seconds aired and events, from the stream session."""
+    if r.session_id is None:
+        return [{"speaker_id": sid, "state": "queued", "aired_s": 0, "events": []}
+                for sid in r.speakers]
+    from controller.services import streams
+
+    view = streams.session_view(s, r.session_id)
+    return [{"speaker_id": d["speaker_id"], "state": d["state"], "aired_s": d.get("aired_s", 0),
+             "events": d.get("events", [])} for d in view["deliveries"]]
+
+
+def detail(s: Session, r: Relay) -> dict:
+    """The API shape of one relay: {id, state, deliveries: [{speaker_id, state, aired_s, events}]}."""
+    gaps = [e for e in events(r) if e["event"] == "gap"]
+    return {**summary(r), "deliveries": deliveries(s, r), "events": events(r), "gaps": gaps}
