@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, UTCDateTime, utcnow
 from controller.services import deliveries
+from controller.stream_dispatch import StreamSender
 from protocol import signing
 from protocol.messages import Command, Media
 
@@ -39,6 +40,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.streams = StreamSender(ctx, bus)
 
     def start(self) -> None:
         """Start the loop thread."""
@@ -71,11 +73,11 @@ class Dispatcher:
     def run_once(self) -> None:
         """One pass: close what is past, publish what is due, resend what is unacknowledged."""
         self.close_expired()
-        if not self.bus.connected.is_set():
-            return
-        while self.publish_due() == BATCH:
-            pass
-        self.resend_unacknowledged()
+        if self.bus.connected.is_set():
+            while self.publish_due() == BATCH:
+                pass
+            self.resend_unacknowledged()
+        self.streams.run_once()  # stream sessions: controller/stream_dispatch.py
 
     def _build(self, d: Delivery, b: Broadcast) -> Command:
         asset = b.announcement.audio

@@ -8,6 +8,7 @@ import threading
 
 import sqlalchemy as sa
 
+from controller import stream_ingest
 from controller.models import Delivery, DeliveryEvent, Speaker, utcnow
 from controller.services import audit, deliveries
 from protocol.errors import ProtocolError
@@ -87,9 +88,15 @@ class Ingestor:
             # autoflush, holding SQLite's write lock for the whole batch and starving the
             # dispatcher (bench/fanout.py, docs/benchmarks.md "Fan-out").
             seen = self._seen_agent_events(s, deliveries_by_cmd.values())
+            others = {m.command_id for _, kind, m in decoded
+                      if kind == "ack" and m.command_id not in deliveries_by_cmd}
+            streams_by_cmd = stream_ingest.deliveries(s, others) if others else {}
+            seen_streams = stream_ingest.seen_events(s, streams_by_cmd.values())
             with s.no_autoflush:
                 for speaker_id, kind, msg in decoded:
-                    if kind == "ack":
+                    if kind == "ack" and msg.command_id in streams_by_cmd:
+                        self._stream_ack(s, speaker_id, msg, streams_by_cmd, seen_streams)
+                    elif kind == "ack":
                         self._ack(s, speaker_id, msg, deliveries_by_cmd, seen)
                     else:
                         self._state(s, speaker_id, msg)
@@ -139,6 +146,20 @@ class Ingestor:
             return
         seen.add(key)
         deliveries.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)
+
+    @staticmethod
+    def _stream_ack(s, topic_speaker: str, ack: Ack, by_cmd: dict, seen: set) -> None:
+        d = by_cmd[ack.command_id]
+        if ack.speaker_id != topic_speaker or d.speaker_id != topic_speaker:
+            log.warning("stream ack on %s's topic for %s's delivery; ignored", topic_speaker,
+                        d.speaker_id)
+            audit.record(s, "ack_forged", actor=topic_speaker, target=ack.command_id,
+                         detail=f"claimed speaker {ack.speaker_id}")
+            return
+        if ack.event == "rejected":
+            audit.record(s, "command_rejected", actor=topic_speaker, target=ack.command_id,
+                         detail=ack.detail)
+        stream_ingest.apply(s, d, ack, seen)
 
     def _state(self, s, topic_speaker: str, st: SpeakerState) -> None:
         if st.speaker_id != topic_speaker:

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from web import api, api_relays, api_schedules, auth, i18n, media, security, ui
+    from web import api, api_relays, api_schedules, auth, i18n, icecast_auth, media, security, ui
 
     auth.init(app)
     i18n.init(app)
@@ -16,4 +16,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_schedules.bp)
     app.register_blueprint(api_relays.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(icecast_auth.bp)
     app.register_blueprint(ui.bp)

@@ -19,6 +19,9 @@ APPROVERS = {"admin", "approver"}
 ADMIN = {"admin"}
 
 PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "api.openapi"}
+# Icecast's listener_add hook: no login (Icecast calls it), it only ever answers "admit" for a
+# valid per-speaker session token (tests/streams/test_listener_auth.py).
+MACHINE = {"icecast_auth.listener"}
 SIGNED_LINK = {"media.audio"}  # speakers with a signed URL, or any logged-in user
 POLICY = {
     # web UI (session login)
@@ -83,7 +86,7 @@ def clients(app, controller):
 
 def test_every_route_has_a_policy(app):
     endpoints = {rule.endpoint for rule, _ in _routes(app)}
-    missing = endpoints - PUBLIC - SIGNED_LINK - set(POLICY)
+    missing = endpoints - PUBLIC - MACHINE - SIGNED_LINK - set(POLICY)
     assert not missing, f"routes with no access policy in {__file__}: {sorted(missing)}"
     stale = set(POLICY) - endpoints
     assert not stale, f"policy entries for routes that no longer exist: {sorted(stale)}"
@@ -96,6 +99,9 @@ def test_anonymous_users_are_refused_everywhere_but_public_routes(app):
         if rule.endpoint in PUBLIC:
             continue
         r = client.open(_url(app, rule), method=method)
+        if rule.endpoint in MACHINE:
+            assert "icecast-auth-user" not in r.headers, f"{method} {rule.rule} admitted"
+            continue
         where = f"{method} {rule.rule}"
         if rule.endpoint in SIGNED_LINK:
             assert r.status_code == 403, where
@@ -139,7 +145,8 @@ def test_every_ui_form_post_needs_a_csrf_token(app, clients):
     client, _ = clients["admin"]
     app.config.update(WTF_CSRF_ENABLED=True)
     for rule, method in _routes(app):
-        if method == "GET" or _is_api(rule) or rule.endpoint in ("ui.login", "ui.logout", "ui.set_language"):
+        if method == "GET" or _is_api(rule) or rule.endpoint in MACHINE or rule.endpoint in (
+                "ui.login", "ui.logout", "ui.set_language"):
             continue
         r = client.open(_url(app, rule), method=method, data={"x": "1"})
         assert r.status_code == 400, f"{method} {rule.rule} -> {r.status_code} without a CSRF token"
