@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controller.models import Base, UTCDateTime, utcnow
+from controller.stream_models import StreamSession
 
 
 class StreamSource(Base):
@@ -46,8 +47,8 @@ class Relay(Base):
     state: Mapped[str] = mapped_column(sa.String(20), default="running", index=True)
     """running, ended (reached until), stopped (by a user) or failed."""
     reason: Mapped[str | None] = mapped_column(sa.String(500))
-    session_id: Mapped[int | None]
-    """The stream session that carries it to the speakers (deliveries, tokens, airtime)."""
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stream_sessions.id"))
+    """The stream session that carries it to the speakers (deliveries, tokens, airtime, gaps)."""
     on_backup: Mapped[bool] = mapped_column(default=False)
     fed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Last time the supervisor saw audio flowing; a restart logs the gap since then."""
@@ -57,18 +58,22 @@ class Relay(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[StreamSource] = relationship()
+    session: Mapped[StreamSession | None] = relationship()
     events: Mapped[list[RelayEvent]] = relationship(back_populates="relay",
                                                     order_by="RelayEvent.id")
 
 
 class RelayEvent(Base):
-    """An append-only fact about a relay: started, gap (with its end and reason), backup, main, ended."""
+    """An append-only fact about a relay: started, backup, main, ended, stopped.
+
+    Gaps (outages and silences) are the stream session's (StreamGap), so the per-speaker log
+    and the relay page show the same ones.
+    """
 
     __tablename__ = "relay_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     relay_id: Mapped[int] = mapped_column(sa.ForeignKey("relays.id"), index=True)
     event: Mapped[str] = mapped_column(sa.String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str | None] = mapped_column(sa.String(500))
     relay: Mapped[Relay] = relationship(back_populates="events")

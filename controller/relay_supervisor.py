@@ -106,27 +106,25 @@ class RelaySupervisor:
             self.workers.pop(rid).stop(wait=False)
 
     def _spawn(self, r: Relay, now: datetime) -> RelayWorker:
-        resumed_gap = None
-        if r.fed_at is not None and now - r.fed_at > timedelta(seconds=self.stall_s):
-            # We were down (or the upstream was) since the last sign of audio: that is a gap.
-            resumed_gap = (r.fed_at, "controller restarted; relay picked up again")
         w = RelayWorker(self, r.id, r.source.url, r.source.backup_url, r.until,
-                        mount=mount_name(r.id), session_id=r.session_id, gap=resumed_gap)
+                        mount=r.session.mount, session_id=r.session_id)
+        w.on_backup = r.on_backup
+        with self.ctx.db.session() as s:
+            w.gap = relay_log.open_gap_of(s, r.session_id)
+            if w.gap is None and r.fed_at is not None \
+                    and now - r.fed_at > timedelta(seconds=self.stall_s):
+                # No audio since fed_at and no gap open: the controller itself was down.
+                reason = "controller restarted; relay picked up again"
+                w.gap = (relay_log.open_gap(s, r.session_id, r.fed_at, reason), r.fed_at, reason)
         w.start()
         return w
-
-
-def mount_name(relay_id: int) -> str:
-    """The Icecast mount a relay is pushed to."""
-    return f"/relay-{relay_id}.ogg"
 
 
 class RelayWorker:
     """One relay's ffmpeg and its state machine (main/backup, gaps, backoff), in a thread."""
 
     def __init__(self, sup: RelaySupervisor, relay_id: int, main_url: str, backup_url: str | None,
-                 until: datetime, *, mount: str, session_id: int | None,
-                 gap: tuple[datetime, str] | None = None):
+                 until: datetime, *, mount: str, session_id: int):
         self.sup = sup
         self.relay_id = relay_id
         self.main_url = main_url
@@ -134,8 +132,8 @@ class RelayWorker:
         self.until = until
         self.mount = mount
         self.session_id = session_id
-        self.gap = gap
-        """The open gap: (started_at, reason), or None while audio flows."""
+        self.gap: tuple[int, datetime, str] | None = None
+        """The open gap: (gap id, started_at, reason), or None while audio flows."""
         self.gap_ends_on_audio = True
         """False for a silence gap: ffmpeg's clock runs on through silence; silence_end ends it."""
         self.on_backup = False
@@ -232,7 +230,7 @@ class RelayWorker:
     def _maybe_use_backup(self) -> None:
         """After a failure on main, go to the backup once the gap is older than silence_s."""
         if (self.backup_url and not self.on_backup and self.gap is not None
-                and (utcnow() - self.gap[0]).total_seconds() >= self.sup.silence_s):
+                and (utcnow() - self.gap[1]).total_seconds() >= self.sup.silence_s):
             self._switch(True, "main source down")
 
     def _switch(self, to_backup: bool, why: str) -> None:
@@ -246,18 +244,18 @@ class RelayWorker:
     def _open_gap(self, at: datetime, reason: str, on_audio: bool = True) -> None:
         if self.gap is None:
             log.warning("relay %d: gap: %s", self.relay_id, reason)
-            self.gap = (at, reason)
+            with self.sup.ctx.db.session() as s:
+                gap_id = relay_log.open_gap(s, self.session_id, at, reason)
+            self.gap = (gap_id, at, reason)
             self.gap_ends_on_audio = on_audio
 
     def _close_gap(self, at: datetime, note: str | None = None) -> None:
         if self.gap is None:
             return
-        started, reason = self.gap
+        gap_id, started, _reason = self.gap
         self.gap = None
-        if note:
-            reason = f"{reason}; {note}"
         with self.sup.ctx.db.session() as s:
-            relay_log.gap(s, self.relay_id, self.session_id, started, max(at, started), reason)
+            relay_log.close_gap(s, gap_id, max(at, started), note)
 
     def _mark_fed(self) -> None:
         mono = time.monotonic()

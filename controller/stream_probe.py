@@ -11,6 +11,8 @@ import json
 import subprocess
 from dataclasses import dataclass
 
+from controller.relay_pipeline import FAST_OPEN
+
 PROTOCOLS = "http,https,tls,tcp,hls,crypto"
 AUDIO_CODECS = ("mp3", "aac", "opus", "vorbis")
 """What a relay accepts: MP3, AAC (also in HLS) and Opus streams (Vorbis in Ogg too)."""
@@ -32,7 +34,7 @@ class ProbeResult:
 def probe(url: str, timeout_s: float = 8.0) -> ProbeResult:
     """Probe an upstream URL; never raises for a bad station."""
     cmd = ["ffprobe", "-v", "error", "-protocol_whitelist", PROTOCOLS,
-           "-rw_timeout", str(int(timeout_s * 1_000_000 * 0.75)),
+           "-rw_timeout", str(int(timeout_s * 1_000_000 * 0.75)), *FAST_OPEN,
            "-show_entries", "stream=codec_type,codec_name,bit_rate:format=format_name,bit_rate",
            "-of", "json", url]
     try:

@@ -21,9 +21,12 @@ SOURCE = {"type": "object", "required": ["id", "name", "url"], "properties": {
     "probe_error": {"type": ["string", "null"],
                     "description": "why the probe failed, when it was saved anyway"}}}
 EVENT = {"type": "object", "required": ["event", "at"], "properties": {
-    "event": {"type": "string", "description": "started, gap, backup, main, ended, stopped"},
-    "at": {"type": "string"}, "ended_at": {"type": ["string", "null"]},
-    "detail": {"type": ["string", "null"]}}}
+    "event": {"type": "string", "description": "started, backup, main, ended, stopped"},
+    "at": {"type": "string"}, "detail": {"type": ["string", "null"]}}}
+GAP = {"type": "object", "required": ["started_at", "reason"], "properties": {
+    "started_at": {"type": "string"},
+    "ended_at": {"type": ["string", "null"], "description": "null while the outage lasts"},
+    "reason": {"type": "string"}}}
 RELAY = {"type": "object", "required": ["id", "state", "deliveries"], "properties": {
     "id": {"type": "integer"},
     "state": {"enum": ["running", "ended", "stopped", "failed"]},
@@ -37,7 +40,7 @@ RELAY = {"type": "object", "required": ["id", "state", "deliveries"], "propertie
                        "aired_s": {"type": "number"},
                        "events": {"type": "array", "items": {"type": "object"}}}}},
     "events": {"type": "array", "items": EVENT},
-    "gaps": {"type": "array", "items": EVENT}}}
+    "gaps": {"type": "array", "items": GAP}}}
 
 
 def paths() -> dict:

@@ -1,34 +1,42 @@
-"""What happened to a relay: gaps with their reasons, source switches, its end. Append-only."""
+"""What happened to a relay: gaps with their reasons (on its stream session), source switches, its end."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.relay_models import Relay, RelayEvent
 from controller.services import audit
+from controller.stream_models import StreamGap
 
 log = logging.getLogger(__name__)
 
 
-def _session_gap(s: Session, session_id: int | None, started: datetime, ended: datetime,
-                 reason: str) -> None:
-    """Mirror the gap into the stream session's log, so each speaker's delivery shows it."""
-    if session_id is None:
-        return
+def open_gap(s: Session, session_id: int, started: datetime, reason: str) -> int:
+    """Log an outage or silence as it starts (open until close_gap); returns the gap id."""
     from controller.services import streams
 
-    streams.record_gap(s, session_id, started, ended, reason)
+    return streams.record_gap(s, session_id, started, None, reason[:500]).id
 
 
-def gap(s: Session, relay_id: int, session_id: int | None, started: datetime, ended: datetime,
-        reason: str) -> None:
-    """Record a gap (nothing or silence relayed) from `started` to `ended`, with its reason."""
-    s.add(RelayEvent(relay_id=relay_id, event="gap", at=started, ended_at=ended,
-                     detail=reason[:500]))
-    _session_gap(s, session_id, started, ended, reason[:500])
+def close_gap(s: Session, gap_id: int, ended: datetime, note: str | None = None) -> None:
+    """Close a gap when audio flows again (or the relay ends); `note` says how it ended."""
+    from controller.services import streams
+
+    gap = streams.end_gap(s, gap_id, ended)
+    if note:
+        gap.reason = f"{gap.reason}; {note}"[:500]
+
+
+def open_gap_of(s: Session, session_id: int) -> tuple[int, datetime, str] | None:
+    """The session's gap still open (a controller killed during an outage): id, start, reason."""
+    gap = s.scalar(sa.select(StreamGap).where(StreamGap.session_id == session_id,
+                                              StreamGap.ended_at.is_(None))
+                   .order_by(StreamGap.id.desc()))
+    return (gap.id, gap.started_at, gap.reason) if gap is not None else None
 
 
 def switched(s: Session, relay_id: int, to_backup: bool, why: str, at: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from controller.relay_models import Relay
+from controller.services import streams
 from protocol.messages import format_time
 
 
@@ -22,23 +23,17 @@ def summary(r: Relay) -> dict:
 
 def events(r: Relay) -> list[dict]:
     """The relay's own log: started, gaps (with end and reason), source switches, its end."""
-    return [{"event": e.event, "at": _t(e.at), "ended_at": _t(e.ended_at), "detail": e.detail}
+    return [{"event": e.event, "at": _t(e.at), "detail": e.detail}
             for e in r.events]
 
 
-def deliveries(s: Session, r: Relay) -> list[dict]:
-    """Per speaker: state, seconds aired and events, from the stream session."""
-    if r.session_id is None:
-        return [{"speaker_id": sid, "state": "queued", "aired_s": 0, "events": []}
-                for sid in r.speakers]
-    from controller.services import streams
-
-    view = streams.session_view(s, r.session_id)
-    return [{"speaker_id": d["speaker_id"], "state": d["state"], "aired_s": d.get("aired_s", 0),
-             "events": d.get("events", [])} for d in view["deliveries"]]
-
-
 def detail(s: Session, r: Relay) -> dict:
-    """The API shape of one relay: {id, state, deliveries: [{speaker_id, state, aired_s, events}]}."""
-    gaps = [e for e in events(r) if e["event"] == "gap"]
-    return {**summary(r), "deliveries": deliveries(s, r), "events": events(r), "gaps": gaps}
+    """The API shape of one relay: {id, state, deliveries: [{speaker_id, state, aired_s, events}]}.
+
+    Deliveries and gaps come from the stream session, so they match the delivery log.
+    """
+    view = streams.session_view(s, r.session_id)
+    deliveries = [{"speaker_id": d["speaker_id"], "state": d["state"], "aired_s": d["aired_s"],
+                   "events": d["events"]} for d in view["deliveries"]]
+    return {**summary(r), "session": view["session_id"], "mount": view["mount"],
+            "deliveries": deliveries, "events": events(r), "gaps": view["gaps"]}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from controller.models import User, utcnow
 from controller.relay_models import Relay, RelayEvent
-from controller.services import audit, registry, relay_log, sources
+from controller.services import audit, registry, relay_log, sources, streams
 from controller.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from controller.services.sending import SEND_ROLES
 
@@ -47,19 +47,14 @@ def parse_end(now: datetime, until=None, duration_s=None) -> datetime:
     return end
 
 
-def conflicts(s: Session, speaker_ids: list[str], starts_at: datetime, until: datetime,
-              exclude: int | None = None) -> list[dict]:
-    """Running relays that overlap this time on any of these speakers: one row per speaker."""
-    rows = s.scalars(sa.select(Relay).where(Relay.state == "running", Relay.starts_at < until,
-                                            Relay.until > starts_at))
-    wanted = set(speaker_ids)
+def conflicts(s: Session, speaker_ids: list[str], starts_at: datetime, until: datetime) -> list[dict]:
+    """Relays not ended that overlap this time on any of these speakers: one row per speaker."""
     out = []
-    for r in rows:
-        if r.id == exclude:
-            continue
-        for sid in sorted(wanted & set(r.speakers)):
-            out.append({"speaker_id": sid, "relay_id": r.id, "source": r.source.name,
-                        "starts_at": r.starts_at, "until": r.until})
+    for session, sid in streams.overlapping(s, speaker_ids, starts_at, until, kind="relay"):
+        r = s.scalar(sa.select(Relay).where(Relay.session_id == session.id))
+        out.append({"speaker_id": sid, "relay_id": r.id if r else None,
+                    "title": r.source.name if r else session.title,
+                    "starts_at": session.starts_at, "until": session.until})
     return out
 
 
@@ -75,16 +70,17 @@ def create(s: Session, *, source_id, targets, starts_at: datetime, until: dateti
     if clash:
         c = clash[0]
         raise Conflict("relay_conflict",
-                       f"speaker {c['speaker_id']} already relays {c['source']!r} (relay "
+                       f"speaker {c['speaker_id']} already relays {c['title']!r} (relay "
                        f"{c['relay_id']}) until {c['until'].isoformat(timespec='minutes')}; "
                        f"{len(clash)} speaker(s) clash", field="targets",
-                       speaker=c["speaker_id"], relay=c["relay_id"], source=c["source"])
+                       speaker=c["speaker_id"], relay=c["relay_id"], title=c["title"],
+                       until=c["until"])
     r = Relay(source_id=src.id, targets=targets, speakers=ids, starts_at=starts_at, until=until,
               state="running", occurrence_key=occurrence_key,
               created_by=user.id if user else None)
     s.add(r)
     s.flush()
-    r.session_id = _open_session(s, r, speakers, src.name, user)
+    r.session_id = _open_session(s, r, ids, src.name, user)
     s.add(RelayEvent(relay_id=r.id, event="started", at=starts_at,
                                detail=f"{src.name} to {len(ids)} speaker(s)"))
     audit.record(s, "relay_started", actor=user.username if user else None,
@@ -93,10 +89,8 @@ def create(s: Session, *, source_id, targets, starts_at: datetime, until: dateti
     return r
 
 
-def _open_session(s: Session, r: Relay, speakers, title: str, user: User | None) -> int:
-    from controller.services import streams
-
-    session = streams.open_session(s, kind="relay", speakers=speakers, starts_at=r.starts_at,
+def _open_session(s: Session, r: Relay, speaker_ids: list[str], title: str, user) -> int:
+    session = streams.open_session(s, kind="relay", speakers=speaker_ids, starts_at=r.starts_at,
                                    until=r.until, user=user, title=f"Tiếp sóng {title}",
                                    priority=RELAY_PRIORITY, origin_id=r.id)
     return session.id
@@ -127,9 +121,7 @@ def stop(ctx, relay_id: int, user: User) -> None:
         relay_log.finish(s, r, "stopped", f"stopped by {user.username}", utcnow(),
                          actor=user.username)
         if r.session_id is not None:
-            from controller.services import streams
-
-            streams.stop_session(s, r.session_id, reason="stopped")
+            streams.stop_session(s, r.session_id, "stopped", user.username)
     _wake(ctx)
 
 

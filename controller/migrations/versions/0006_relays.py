@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["source_id"], ["stream_sources.id"],
                                 name=op.f("fk_relays_source_id_stream_sources")),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_relays_created_by_users")),
+        sa.ForeignKeyConstraint(["session_id"], ["stream_sessions.id"],
+                                name=op.f("fk_relays_session_id_stream_sessions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relays")),
         sa.UniqueConstraint("occurrence_key", name=op.f("uq_relays_occurrence_key")),
     )
@@ -64,7 +66,6 @@ def upgrade() -> None:
         sa.Column("relay_id", sa.Integer(), nullable=False),
         sa.Column("event", sa.String(length=20), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("detail", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(["relay_id"], ["relays.id"], name=op.f("fk_relay_events_relay_id_relays")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relay_events")),
