@@ -1,4 +1,4 @@
-"""tiếp sóng: stream sources, relays and the relay log
+"""tiếp sóng: stream sources, relays, the relay log, and scheduled relays
 
 Revision ID: 0006
 Revises: 0005
@@ -72,9 +72,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("relay_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_relay_events_relay_id"), ["relay_id"], unique=False)
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("relay_source_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("relay_duration_s", sa.Integer(), nullable=True))
+        batch_op.alter_column("announcement_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.create_foreign_key(batch_op.f("fk_schedules_relay_source_id_stream_sources"),
+                                    "stream_sources", ["relay_source_id"], ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_schedules_relay_source_id_stream_sources"),
+                                 type_="foreignkey")
+        batch_op.alter_column("announcement_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column("relay_duration_s")
+        batch_op.drop_column("relay_source_id")
     with op.batch_alter_table("relay_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_relay_events_relay_id"))
     op.drop_table("relay_events")
