@@ -125,3 +125,20 @@ def upstream_alive(url: str, listen_s: float = 3.0, threshold_db: float = -50.0)
         return False
     m = re.search(r"max_volume: (-?[\d.]+|-inf) dB", out.stderr)
     return bool(m) and m.group(1) != "-inf" and float(m.group(1)) > threshold_db
+
+
+def preview(url: str, seconds: float = 20.0):
+    """Yield an MP3 of the first `seconds` of an upstream as ffmpeg makes it (the listen button)."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist",
+           PROTOCOLS, "-rw_timeout", "5000000", *FAST_OPEN, "-i", url, "-t", f"{seconds:g}",
+           "-vn", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", "pipe:1"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603
+                            stderr=subprocess.DEVNULL)
+    try:
+        while chunk := proc.stdout.read(4096):
+            yield chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()

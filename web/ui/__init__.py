@@ -18,6 +18,7 @@ from web.ui import (  # noqa: E402, F401
                fleet,
                home,
                logs,
+               relays,
                reports,
                session,
                users,
