@@ -22,6 +22,7 @@ OTHERS = [
     ("bench.log_query", ["--runs", "10"], 180),
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
+    ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

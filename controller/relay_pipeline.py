@@ -13,15 +13,16 @@ a 5-frame window adds about half a second and is enough to even out two stations
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import queue
 import re
+import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-
-from controller.managed_broker import _die_with_parent
 
 log = logging.getLogger(__name__)
 PROTOCOLS = "http,https,tls,tcp,hls,crypto"
@@ -58,6 +59,13 @@ def command(url: str, push_url: str, silence_s: float, bitrate_k: int = 32,
     ]
 
 
+def _killed_with_parent() -> None:  # runs in the child between fork and exec
+    # SIGKILL, not SIGTERM: probed with kill -9 on the controller, an orphaned ffmpeg left
+    # SIGTERM pending for good (blocked in its threads) and went on pulling the upstream.
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Pipe:
     """A running ffmpeg whose events arrive on `events` (a queue.Queue of Event)."""
 
@@ -68,9 +76,9 @@ class Pipe:
         self._proc = subprocess.Popen(  # noqa: S603 - fixed binary; URL checked by the service
             command(url, push_url, silence_s, bitrate_k), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-            # Dies with its thread's process: a controller killed with -9 must not leave an
-            # orphan ffmpeg holding the mount (the restarted controller's push would be refused).
-            preexec_fn=_die_with_parent)  # noqa: PLW1509 - only calls prctl
+            # Dies with the thread that started it, so a controller killed with -9 leaves no
+            # orphan pulling the upstream or holding the mount.
+            preexec_fn=_killed_with_parent)  # noqa: PLW1509 - only calls prctl
         self._log_reader = threading.Thread(target=self._read_log, daemon=True, name="relay-log")
         self._log_reader.start()
         threading.Thread(target=self._read_progress, daemon=True, name="relay-progress").start()

@@ -38,6 +38,8 @@ from controller.services import relay_log
 
 log = logging.getLogger(__name__)
 BACKOFF_MAX_S = 8.0
+FED_EVERY_S = 2.0
+"""How often a worker notes that audio flows: after a crash the gap starts at most this early."""
 
 
 class RelaySupervisor:
@@ -111,9 +113,9 @@ class RelaySupervisor:
         w.on_backup = r.on_backup
         with self.ctx.db.session() as s:
             w.gap = relay_log.open_gap_of(s, r.session_id)
-            if w.gap is None and r.fed_at is not None \
-                    and now - r.fed_at > timedelta(seconds=self.stall_s):
-                # No audio since fed_at and no gap open: the controller itself was down.
+            if w.gap is None and r.fed_at is not None:
+                # The relay had sound in an earlier worker (an earlier controller process, as a
+                # rule): nothing was relayed from its last sign of audio until this one's.
                 reason = "controller restarted; relay picked up again"
                 w.gap = (relay_log.open_gap(s, r.session_id, r.fed_at, reason), r.fed_at, reason)
         w.start()
@@ -259,7 +261,7 @@ class RelayWorker:
 
     def _mark_fed(self) -> None:
         mono = time.monotonic()
-        if mono - self._fed_written >= 5.0:
+        if mono - self._fed_written >= FED_EVERY_S:
             self._fed_written = mono
             with self.sup.ctx.db.session() as s:
                 relay_log.fed(s, self.relay_id, utcnow())
