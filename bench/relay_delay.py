@@ -151,7 +151,11 @@ def report(result: dict[str, list[float]], seconds: float) -> str:
             "both mounts on one managed Icecast on loopback, each chirp's arrival found by "
             "cross-correlation in two listeners decoding at once.\n\n"
             + table(["chain", "chirps", "p50", "p99", "max"], rows)
-            + "\n\nCommand: `python -m bench.relay_delay --seconds "
+            + "\n\nThe second or so above the floor is the relay's own work: the levelling "
+            "filter (dynaudnorm, 200 ms frames over a 5-frame window, about 0.5 s), Opus "
+            "encoding and 200 ms Ogg pages. It is paid once per relay, not per speaker; "
+            "the speaker's own buffer comes on top (measured with the live delay).\n\n"
+            "Command: `python -m bench.relay_delay --seconds "
             f"{seconds:.0f} --write`.\n")
 
 
