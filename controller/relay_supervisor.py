@@ -256,6 +256,7 @@ class RelayWorker:
             return
         gap_id, started, _reason = self.gap
         self.gap = None
+        log.info("relay %d: gap closed (%s)", self.relay_id, note or "sound again")
         with self.sup.ctx.db.session() as s:
             relay_log.close_gap(s, gap_id, max(at, started), note)
 

@@ -187,9 +187,9 @@ def test_silent_station_switches_to_the_backup_and_back(running, icecast, tmp_pa
 
         wait_for(lambda: "backup" in events(), timeout=40, what="the switch to the backup")
         wait_for(lambda: loudness(listen) > -30, timeout=60, what="the backup's tone on the mount")
-        gap = relay_view(client, auth, rid)["gaps"][0]
-        assert "silence on the main source" in gap["reason"]
-        assert gap["ended_at"] and "backup" in gap["reason"]
+        gap = wait_for(lambda: [g for g in relay_view(client, auth, rid)["gaps"] if g["ended_at"]],
+                       timeout=30, what="the silence gap closed by the backup's sound")[0]
+        assert "silence on the main source" in gap["reason"] and "backup" in gap["reason"]
 
         # The main station has sound again: the relay goes back to it.
         stop_push(main)
