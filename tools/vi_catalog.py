@@ -27,6 +27,9 @@ VI: dict[str, str] = {
     "Active schedules": "Lịch phát đang hoạt động",
     "No active schedule.": "Chưa có lịch phát nào.",
     # tiếp sóng (web/ui/relays.py, sources.html, relays.html)
+    "Relay and live minutes aired per hamlet": "Số phút tiếp sóng và phát trực tiếp theo ấp",
+    "Relay (speaker-minutes)": "Tiếp sóng (phút × loa)",
+    "Live (speaker-minutes)": "Trực tiếp (phút × loa)",
     "Relay sources": "Nguồn tiếp sóng",
     "Relays": "Tiếp sóng",
     "Station": "Đài",

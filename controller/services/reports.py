@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import Announcement, AudioAsset, Broadcast, Delivery, Hamlet, Speaker
-from controller.services import delivery_log
+from controller.services import delivery_log, stream_report
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Report:
     played: int
     hamlets: list[HamletLine]
     problems: list[delivery_log.LogRow]
+    streams: list[stream_report.StreamLine] = field(default_factory=list)
+    """Speaker-minutes of relay and live aired per hamlet."""
 
     @property
     def success_pct(self) -> float:
@@ -80,4 +82,5 @@ def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> Report:
     return Report(date_from=date_from, date_to=date_to, broadcasts=sum(by_priority.values()),
                   by_priority=by_priority, emergency_overrides=overrides,
                   airtime_s=airtime_ms / 1000, deliveries=sum(h.deliveries for h in hamlets),
-                  played=sum(h.played for h in hamlets), hamlets=hamlets, problems=problems)
+                  played=sum(h.played for h in hamlets), hamlets=hamlets, problems=problems,
+                  streams=stream_report.minutes_per_hamlet(s, start, end))

@@ -57,3 +57,25 @@ def test_relay_page_starts_refuses_a_clash_and_stops(login, seeded, controller):
     assert post_from(c, "/relays", f"/relays/{rid}/stop", {}).status_code == 302
     assert c.get("/relays").get_data(as_text=True).count('data-state="running"') == 1
     assert "Bắt đầu tiếp sóng" not in login("editor").get("/relays").get_data(as_text=True)
+
+
+def test_report_counts_relay_minutes_per_hamlet_from_what_speakers_played(login, seeded,
+                                                                         controller):
+    from controller.services import streams
+    from controller.stream_models import StreamDelivery
+
+    now = utcnow()
+    with controller.db.session() as s:
+        s.add(StreamSource(name="VOV1", url="http://127.0.0.1:9/vov1.mp3"))
+        s.flush()
+        r = relays.create(s, source_id=s.query(StreamSource).one().id,
+                          targets={"hamlets": ["Ấp Mỹ An"]}, starts_at=now,
+                          until=now + timedelta(minutes=30), user=None)
+        for d in s.query(StreamDelivery).filter_by(session_id=r.session_id):
+            if d.speaker_id == "spk-a":  # spk-b never played: its hamlet gets spk-a's minutes only
+                streams.append(s, d, "stream_playing", "agent", now - timedelta(minutes=1))
+                streams.append(s, d, "stream_stalled", "agent", now - timedelta(seconds=30))
+    page = login("viewer").get("/report").get_data(as_text=True)
+    assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in page
+    row = page.split('id="rep-streams"')[1].split("</table>")[0]
+    assert "<td>Ấp Mỹ An</td><td>0.5</td><td>0.0</td>" in row
