@@ -23,6 +23,7 @@ OTHERS = [
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
+    ("bench.stream_auth", ["--runs", "40"], 90),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

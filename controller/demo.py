@@ -76,6 +76,17 @@ def write_agent_configs(ctl, n: int) -> list[Path]:
     return paths
 
 
+def stream_hint(ctl) -> str:
+    """How to push a live test into the demo's Icecast from the command line."""
+    srv = ctl.streams_server
+    push = srv.source_url("/live-N")
+    return (f"  Icecast:   {srv.base_url()}/ (streams; speakers need a session token to listen)\n"
+            f"  Live test: open a live session (POST /api/v1/live), then push a tone to its mount:\n"
+            f"    ffmpeg -re -f lavfi -i sine=frequency=440:beep_factor=4 -ac 1 -c:a libopus "
+            f"-b:a 32k -page_duration 20000 -content_type audio/ogg -f ogg {push}\n"
+            f"    (replace live-N by the session's mount, e.g. live-1)\n")
+
+
 def run_demo(settings: Settings, n: int, port: int) -> None:
     """Seed, start the controller and the agents, print how to log in, run until Ctrl-C."""
     from controller.app import create_app
@@ -104,6 +115,7 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
         f"  Login:     {ADMIN} / {password}\n"
         f"  Audio the speakers 'played' is decoded to: {ctl.data / 'demo' / 'sink'}\n"
         f"  Agent logs: {logs}\n"
+        f"{stream_hint(ctl)}"
         f"Press Ctrl-C to stop.\n", flush=True)
     try:
         wait_for_signal()

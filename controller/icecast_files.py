@@ -3,10 +3,10 @@
 Decisions written down here because each one was probed on Debian 12's Icecast 2.4.4:
 - burst-size 0: Icecast counts burst-on-connect in bytes; the 64 KB default is about 16 s
   of 32 kbps audio that a new listener would hear late. Listeners start at the live point.
-- Logs go to stderr ("-"), which the controller opens before exec. As root Icecast switches
-  to the `icecast2` user (it refuses to run as root) after binding the socket but before it
-  opens its logs; a data directory under a 0700 parent (pytest's, or /root) is unreachable
-  for that user, and Icecast would exit. We write the pid file ourselves for the same reason.
+- Logs go to stderr ("-"), which the controller opens before exec. As root, Icecast runs as
+  the `icecast2` user (controller/managed_icecast.py says why not through changeowner), and
+  a data folder under a 0700 parent (pytest's, or /root) is unreachable for that user.
+  We write the pid file ourselves for the same reason.
 - Every mount, the default one and the per-mount sections, carries its own URL
   authentication block: the per-speaker, per-session token is checked by the controller on
   every listener connect (`listener_add`), and a refusal is Icecast's default.
@@ -43,8 +43,6 @@ class IcecastConfig:
     hostname: str = "127.0.0.1"
     listener_auth_url: str | None = None
     """Controller URL Icecast POSTs `listener_add` to; None leaves mounts open (tests only)."""
-    change_owner: bool = False
-    """Running as root: switch to the icecast2 user, as Icecast demands."""
     source_logins: tuple[SourceLogin, ...] = field(default_factory=tuple)
     max_listeners: int = 2000
     max_sources: int = 100
@@ -129,13 +127,7 @@ def render_config(cfg: IcecastConfig) -> str:
         "  </logging>",
         "  <security>",
         "    <chroot>0</chroot>",
+        "  </security>",
+        "</icecast>",
     ]
-    if cfg.change_owner:
-        lines += [
-            "    <changeowner>",
-            f"      <user>{ICECAST_USER}</user>",
-            f"      <group>{ICECAST_GROUP}</group>",
-            "    </changeowner>",
-        ]
-    lines += ["  </security>", "</icecast>"]
     return "\n".join(lines) + "\n"

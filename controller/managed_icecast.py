@@ -1,10 +1,16 @@
 """An Icecast 2 child process run from a generated config, like the managed Mosquitto.
 
 Secrets (source and admin passwords) live in the data directory, 0600. The config itself
-is regenerated at every start. As root, Icecast switches to the `icecast2` user and re-reads
-its config on SIGHUP *as that user*: a config under a 0700 directory (a data folder in /root
-or pytest's tmp) then fails to reload with "Parse error" and the old config stays. So as
-root the config is written to a folder that user can read (0750, group icecast).
+is regenerated at every start.
+
+Icecast refuses to run as root. Its own remedy, `<security><changeowner>`, was tried first
+and dropped: the kernel clears PR_SET_PDEATHSIG when a process changes its uid, so an
+Icecast that switches to `icecast2` itself outlives a controller killed with -9 (probed:
+the orphan kept serving). As root we therefore start it as `icecast2` ourselves (Popen
+user/group, applied before the death signal is set), with no changeowner in the config.
+That user then reads the config, at start and on SIGHUP: a config under a 0700 folder (a
+data folder in /root, pytest's tmp) fails to reload with "Parse error" and the old config
+stays. So as root the config is written to a folder that user can read (0750, group icecast).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from controller import icecast_files
 from controller.broker_files import new_secret, write_private
-from controller.managed_broker import _die_with_parent, next_free_port, port_is_free
+from controller.managed_broker import next_free_port, port_is_free
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,25 @@ def stop_stale(pid_file: Path, config_path: Path) -> None:
         if not Path(f"/proc/{pid}").exists():
             return
         time.sleep(0.1)
+
+
+def _death_signal_setter():
+    """A preexec function setting PR_SET_PDEATHSIG, with libc loaded here in the parent.
+
+    Popen runs preexec after switching to the icecast2 user, who cannot import ctypes from
+    a Python installed under /root; the bound function needs no file access.
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except OSError:
+        return None
+
+    def set_signal() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: Icecast ends when the controller dies
+
+    return set_signal
 
 
 def _secret(path: Path) -> str:
@@ -113,7 +138,7 @@ class ManagedIcecast:
         text = icecast_files.render_config(icecast_files.IcecastConfig(
             port=self.port, bind=self.bind, hostname=self.bind,
             source_password=self.source_password, admin_password=self.admin_password,
-            listener_auth_url=self.listener_auth_url, change_owner=self.as_root,
+            listener_auth_url=self.listener_auth_url,
             source_logins=tuple(self.source_logins.values()),
         ))
         if self.as_root:
@@ -125,31 +150,78 @@ class ManagedIcecast:
             os.chown(self.config_path, 0, grp.getgrnam(icecast_files.ICECAST_GROUP).gr_gid)
             os.chmod(self.config_path, 0o640)
 
-    def start(self, timeout: float = 15.0) -> int:
+    def start(self, timeout: float = 15.0, tries: int = 3) -> int:
         """Start Icecast on the requested port or the next free one; return the port."""
         stop_stale(self.pid_file, self.config_path)
-        if not port_is_free(self.requested_port, self.bind):
-            # Also covers a system icecast2 started by the Debian package on 8000.
-            self.port = next_free_port(self.requested_port + 1, self.bind)
-            log.info("port %d is taken; managed icecast uses %d", self.requested_port, self.port)
+        self.port = self.requested_port
+        for _attempt in range(tries):
+            if not port_is_free(self.port, self.bind):
+                # Also covers a system icecast2 started by the Debian package on 8000.
+                taken, self.port = self.port, next_free_port(self.port + 1, self.bind)
+                log.info("port %d is taken; managed icecast uses %d", taken, self.port)
+            if self._run(timeout):
+                return self.port
+            # Another program took the port between our check and Icecast's bind (seen
+            # with several controllers starting at once): try the next one.
+            log.warning("icecast2 could not start on %d (%s); trying again", self.port,
+                        self._log_tail())
+            self.port += 1
+        raise RuntimeError(f"icecast2 did not start ({tries} tries): {self._log_tail()} "
+                           f"(see {self.files_dir}/icecast.log)")
+
+    def _run(self, timeout: float) -> bool:
+        """Start the child on self.port; True once it answers, False if it exited."""
         self.write_config()
+        as_user = {}
+        if self.as_root:
+            import grp
+
+            gid = grp.getgrnam(icecast_files.ICECAST_GROUP).gr_gid
+            as_user = {"user": icecast_files.ICECAST_USER, "group": gid, "extra_groups": [gid]}
         with open(self.files_dir / "icecast.log", "ab") as err:
             self.proc = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
                 [find_icecast(), "-c", str(self.config_path)],
                 stdout=err, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
+                preexec_fn=_death_signal_setter(),  # noqa: PLW1509 - only calls prctl
+                **as_user,
             )
         self.pid_file.write_text(f"{self.proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"icecast2 exited with {self.proc.returncode}; "
-                                   f"see {self.files_dir}/icecast.log")
+                self.proc = None
+                return False
             if self.status() is not None:
-                return self.port
+                return True
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"icecast2 did not answer on {self.port} within {timeout:.0f}s")
+        return False
+
+    def _log_tail(self) -> str:
+        try:
+            lines = (self.files_dir / "icecast.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return " | ".join(lines[-3:])
+
+    def _admin_request(self, path: str) -> urllib.request.Request:
+        import base64
+
+        req = urllib.request.Request(f"http://{self.bind}:{self.port}{path}")  # noqa: S310
+        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {cred}")
+        return req
+
+    def admin(self, command: str, **params: str) -> bool:
+        """Run an Icecast admin command (e.g. killclient); True if Icecast says it succeeded."""
+        from urllib.parse import urlencode
+
+        req = self._admin_request(f"/admin/{command}?{urlencode(params)}")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310 - loopback server
+                return b"<return>1</return>" in r.read()
+        except OSError:
+            return False
 
     def status(self) -> dict | None:
         """Icecast's admin statistics ({"mounts": [...]}) or None if it does not answer.
@@ -157,12 +229,9 @@ class ManagedIcecast:
         Not /status-json.xsl: the default mount's URL authentication also guards the web
         root, so the public status page asks the controller, which may not be up yet.
         """
-        import base64
         import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 
-        req = urllib.request.Request(f"http://{self.bind}:{self.port}/admin/stats")  # noqa: S310
-        cred = base64.b64encode(f"admin:{self.admin_password}".encode()).decode()
-        req.add_header("Authorization", f"Basic {cred}")
+        req = self._admin_request("/admin/stats")
         try:
             with urllib.request.urlopen(req, timeout=1) as r:  # noqa: S310 - our loopback server
                 root = ET.fromstring(r.read())  # noqa: S314 - our own server's answer

@@ -48,11 +48,22 @@ class StreamSender:
             ended = streams.end_due(s)
         if ended:
             log.info("%d stream session(s) reached their end", ended)
+        self.drop_listeners()
         if not self.bus.connected.is_set():
             return
         self.publish(resend=False)
         self.publish(resend=True)
         self.send_stops()
+
+    def drop_listeners(self) -> int:
+        """Close Icecast connections of revoked speakers and stopped or ended sessions."""
+        with self.ctx.db.session() as s:
+            rows = streams.listeners_to_drop(s)
+            for d, mount in rows:
+                if self.ctx.streams_server.kill_listener(mount, d.listener_client):
+                    log.info("dropped %s's connection to %s", d.speaker_id, mount)
+                d.listener_client = None  # gone either way: dropped now, or already closed
+        return len(rows)
 
     def listen_url(self, d: StreamDelivery) -> str:
         """The mount URL for one speaker (the token is added by the agent)."""
@@ -106,14 +117,13 @@ class StreamSender:
         return len(rows)
 
     def send_stops(self) -> int:
-        """Tell speakers of stopped sessions to stop; again until they say they did."""
+        """Tell speakers of stopped sessions to stop; again until they answer the stop command."""
         now = utcnow()
         cutoff = now - timedelta(seconds=self.ctx.settings.resend_after_s)
         with self.ctx.db.session() as s:
             rows = s.scalars(
                 sa.select(StreamDelivery).join(StreamSession)
                 .where(StreamDelivery.stop_wanted.is_(True), StreamSession.until > now,
-                       StreamDelivery.state != "stream_stopped",
                        StreamDelivery.stop_sends < MAX_STOP_SENDS,
                        sa.or_(StreamDelivery.stop_last_sent_at.is_(None),
                               StreamDelivery.stop_last_sent_at < cutoff))

@@ -45,4 +45,6 @@ def apply(s: Session, d: StreamDelivery, ack: Ack, seen: set) -> None:
     if key in seen:
         return
     seen.add(key)
+    if ack.command_id == d.stop_command_id:
+        d.stop_wanted = False  # the agent answered the stop command: no more resends
     streams.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)

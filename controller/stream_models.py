@@ -68,6 +68,8 @@ class StreamDelivery(Base):
     """The session was stopped: a stop command goes (again) to this speaker."""
     stop_sends: Mapped[int] = mapped_column(default=0)
     stop_last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listener_client: Mapped[str | None] = mapped_column(sa.String(40))
+    """Icecast's id of this speaker's admitted connection, to drop it on revoke or stop."""
     session: Mapped[StreamSession] = relationship(back_populates="deliveries")
     speaker: Mapped[Speaker] = relationship()
     events: Mapped[list[StreamDeliveryEvent]] = relationship(

@@ -6,6 +6,7 @@ Either a managed Icecast child (no `stream_url` setting) or an external Icecast 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -52,9 +53,20 @@ class StreamServer:
             self.managed.listener_auth_url = self.listener_auth_url
 
     def start(self) -> None:
-        """Start the managed Icecast (nothing to do for an external one)."""
-        if self.managed is not None:
-            self.port = self.managed.start()
+        """Start the managed Icecast (nothing to do for an external one).
+
+        The port is remembered in the data folder and preferred at the next start: commands
+        already on the speakers name it, and a relay survives a controller restart. (Delete
+        DATA/icecast/port to make a changed `stream_port` setting count.)
+        """
+        if self.managed is None:
+            return
+        remembered = self.managed.files_dir / "port"
+        if remembered.exists():
+            with contextlib.suppress(ValueError):
+                self.managed.requested_port = int(remembered.read_text().strip())
+        self.port = self.managed.start()
+        remembered.write_text(f"{self.port}\n")
 
     def stop(self) -> None:
         """Stop the managed Icecast."""
@@ -106,6 +118,15 @@ class StreamServer:
         """Drop a mount's own source credentials."""
         if self.managed is not None:
             self.managed.remove_source_login(normalize_mount(mount))
+
+    def kill_listener(self, mount: str, client_id: str) -> bool:
+        """Drop one listener connection (Icecast admin killclient); False if not possible.
+
+        Only the managed Icecast: the controller has no admin login for an external one.
+        """
+        if self.managed is None:
+            return False
+        return self.managed.admin("killclient", mount=normalize_mount(mount), id=client_id)
 
     def running(self) -> bool:
         """True if the managed Icecast runs (always True for an external one)."""

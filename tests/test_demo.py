@@ -27,6 +27,8 @@ def test_demo_with_a_relative_data_folder_plays(tmp_path, data_args, data_rel):
     try:
         wait_for(lambda: "Press Ctrl-C" in demo.output(), timeout=90, what="the demo's banner")
         assert re.search(rf"Web page:\s+http://127\.0\.0\.1:{port}/", demo.output())
+        # The demo runs Icecast and says how to push a live test with ffmpeg.
+        assert re.search(r"-f ogg icecast://source:\S+@127\.0\.0\.1:\d+/live-N", demo.output())
         data = tmp_path / data_rel
         token = cli(data, "user", "token", "admin", env=env).strip().splitlines()[-1]
         api = Api(f"http://127.0.0.1:{port}", token)

@@ -43,6 +43,8 @@ def listener():
         with ctl().db.session() as s:
             ok = streams.check_listener(s, mount, speaker, token)
             left = streams.seconds_left(s, mount) if ok else None
+            if ok:
+                streams.note_listener(s, mount, speaker, request.form.get("client", ""))
     except Exception:
         log.exception("listener check for %s on %s failed; refused", speaker or "?", mount or "?")
         ok, left = False, None

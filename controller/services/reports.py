@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from controller.models import Announcement, AudioAsset, Broadcast, Delivery, Hamlet, Speaker
-from controller.services import delivery_log, stream_report
+from controller.services import delivery_log, stream_log
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,10 @@ class Report:
     played: int
     hamlets: list[HamletLine]
     problems: list[delivery_log.LogRow]
-    streams: list[stream_report.StreamLine] = field(default_factory=list)
-    """Speaker-minutes of relay and live aired per hamlet."""
+    streams: list[stream_log.StreamLogRow] = field(default_factory=list)
+    """Relay and live sessions per speaker: start, stop, seconds aired, gaps."""
+    stream_hamlets: list[stream_log.StreamHamletLine] = field(default_factory=list)
+    """Minutes of relay and live aired per hamlet."""
 
     @property
     def success_pct(self) -> float:
@@ -79,8 +81,9 @@ def period(s: Session, date_from: date, date_to: date, tz: ZoneInfo) -> Report:
         f = delivery_log.LogFilter(date_from=date_from, date_to=date_to, state=state)
         problems += list(delivery_log.iter_rows(s, f, tz))
     problems.sort(key=lambda r: (r.play_at, r.speaker_id))
+    stream_rows = stream_log.rows(s, date_from, date_to, tz)
     return Report(date_from=date_from, date_to=date_to, broadcasts=sum(by_priority.values()),
                   by_priority=by_priority, emergency_overrides=overrides,
                   airtime_s=airtime_ms / 1000, deliveries=sum(h.deliveries for h in hamlets),
                   played=sum(h.played for h in hamlets), hamlets=hamlets, problems=problems,
-                  streams=stream_report.minutes_per_hamlet(s, start, end))
+                  streams=stream_rows, stream_hamlets=stream_log.airtime_by_hamlet(stream_rows))

@@ -106,10 +106,15 @@ def open_session(s: Session, *, kind: str, speakers: list[str], starts_at: datet
 def get_session(s: Session, session_id: int | str) -> StreamSession:
     """A session by id (12) or wire id ('relay-12'), with deliveries, events and gaps."""
     sid = session_id
+    kind = None
     if isinstance(sid, str):
-        sid = int(sid.rsplit("-", 1)[-1]) if sid.rsplit("-", 1)[-1].isdigit() else -1
+        kind, _, number = sid.rpartition("-")
+        sid = int(number) if number.isdigit() else -1
+    q = sa.select(StreamSession).where(StreamSession.id == sid)
+    if kind:  # 'live-12' must not find relay 12
+        q = q.where(StreamSession.kind == kind)
     found = s.scalar(
-        sa.select(StreamSession).where(StreamSession.id == sid)
+        q
         .options(selectinload(StreamSession.deliveries).selectinload(StreamDelivery.events),
                  selectinload(StreamSession.gaps)))
     if found is None:
@@ -154,7 +159,8 @@ def stop_session(s: Session, session_id: int | str, reason: str, user) -> Stream
     for d in session.deliveries:
         if d.state == "queued":
             append(s, d, "cancelled", "controller", now, detail=f"stopped before sending: {reason}")
-        elif d.state not in FINAL and d.state != "stream_stopped":
+        elif d.state not in FINAL:
+            # Also after a stream_stopped: a preempted agent keeps the session to resume it.
             d.stop_wanted = True
     audit.record(s, f"{session.kind}_stopped", actor=_actor(s, user), target=session.key,
                  detail=reason)
@@ -282,6 +288,30 @@ def check_listener(s: Session, mount: str, speaker_id: str, token: str,
     if not d.token_hash:
         return False
     return hmac.compare_digest(d.token_hash, token_hash(token))
+
+
+def note_listener(s: Session, mount: str, speaker_id: str, client_id: str) -> None:
+    """Remember Icecast's id for a speaker's admitted connection (to drop it later)."""
+    d = s.scalar(sa.select(StreamDelivery).join(StreamSession).where(
+        StreamSession.mount == mount, StreamDelivery.speaker_id == speaker_id))
+    if d is not None and client_id:
+        d.listener_client = client_id[:40]
+
+
+def listeners_to_drop(s: Session) -> list[tuple[StreamDelivery, str]]:
+    """(delivery, mount) of connections Icecast still serves but nobody may hear any more.
+
+    Icecast asks about a listener only when it connects; a speaker revoked, or a session
+    stopped, while connected would go on pulling until `until` without this.
+    """
+    rows = s.execute(
+        sa.select(StreamDelivery, StreamSession.mount)
+        .join(StreamSession, StreamDelivery.session_id == StreamSession.id)
+        .join(Speaker, Speaker.id == StreamDelivery.speaker_id)
+        .where(StreamDelivery.listener_client.is_not(None),
+               sa.or_(Speaker.revoked_at.is_not(None), StreamSession.state == "ended",
+                      StreamDelivery.stop_wanted.is_(True)))).all()
+    return [(d, mount) for d, mount in rows]
 
 
 def seconds_left(s: Session, mount: str, now: datetime | None = None) -> int | None:

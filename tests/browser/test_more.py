@@ -65,7 +65,7 @@ def test_report_prints_without_navigation(as_role, system, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("path", ["/compose", "/log", "/users", "/fleet", "/report"])
+@pytest.mark.parametrize("path", ["/compose", "/log", "/users", "/fleet", "/report", "/log/streams"])
 def test_every_field_has_a_label(as_role, system, path):
     page = as_role("admin")
     page.goto(system["base"] + path)

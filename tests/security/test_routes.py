@@ -27,7 +27,7 @@ POLICY = {
     # web UI (session login)
     "ui.index": ALL, "ui.approvals_list": ALL, "ui.announcement": ALL, "ui.calendar": ALL,
     "ui.fleet": ALL, "ui.fleet_json": ALL, "ui.broadcast": ALL, "ui.log": ALL, "ui.log_csv": ALL,
-    "ui.report": ALL,
+    "ui.report": ALL, "ui.stream_log_page": ALL,
     "ui.approve": APPROVERS, "ui.audit_page": APPROVERS,
     "ui.edit": EDITORS, "ui.send": EDITORS, "ui.compose": EDITORS, "ui.compose_submit": EDITORS,
     "ui.preview_text": EDITORS, "ui.preview_audio": EDITORS, "ui.preview_schedule": EDITORS,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import queue
+import urllib.request
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -67,6 +68,13 @@ def _next(inbox, kind: str):
             return cmd
 
 
+def _closed(response) -> bool:
+    try:
+        return response.read(4096) == b""
+    except OSError:
+        return True
+
+
 def _listen(cmd, token: str | None) -> int:
     url = cmd.stream.url + (f"&token={token}" if token is not None else "")
     return pull_status(url, nbytes=64)[0]
@@ -112,8 +120,14 @@ def test_signed_play_stream_and_icecast_admits_only_valid_tokens(running, broker
                   at=utcnow() - timedelta(seconds=5))
         acks.publish(broker.topics.ack("spk-a"), ack.encode(), qos=1).wait_for_publish(5)
 
+        # spk-b is pulling when it is revoked: Icecast drops the connection it already
+        # admitted, and refuses the next one even with the right token.
+        pulling = urllib.request.urlopen(f"{b.stream.url}&token={b.stream.token}", timeout=10)
+        assert pulling.read(64)
         with ctl.db.session() as s:
             registry.revoke_speaker(s, "spk-b")
+        ctl.kick()
+        wait_for(lambda: _closed(pulling), what="the revoked speaker's connection dropped")
         assert _listen(b, b.stream.token) in (401, 403)  # revoked speaker, valid token
 
         with ctl.db.session() as s:

@@ -63,3 +63,55 @@ def test_per_mount_source_login_takes_effect_on_reload(tmp_path):
         assert rejected.wait(30) != 0
     finally:
         ice.stop()
+
+
+def test_icecast_dies_with_a_controller_killed_hard(tmp_path):
+    """kill -9 of the process that runs Icecast takes Icecast down too (no orphan on the port)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import sys, time\nfrom pathlib import Path\n"
+              "from controller.managed_icecast import ManagedIcecast\n"
+              "m = ManagedIcecast(Path(sys.argv[1]), port=18300)\nm.start()\n"
+              "print(m.proc.pid, flush=True)\ntime.sleep(300)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "ice")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ice_pid = int(parent.stdout.readline())
+        assert Path(f"/proc/{ice_pid}").exists()
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        wait_for(lambda: not Path(f"/proc/{ice_pid}").exists()
+                 or "Z" in Path(f"/proc/{ice_pid}/stat").read_text().split()[2],
+                 timeout=30, what="icecast to exit with its parent")
+    finally:
+        parent.kill()
+        # The killed parent could not remove the config folder it made for icecast2 (as root).
+        from controller.managed_icecast import ManagedIcecast
+
+        folder = ManagedIcecast(tmp_path / "ice").config_path.parent
+        if folder != tmp_path / "ice":
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_port_taken_after_the_check_moves_icecast_to_the_next_one(tmp_path, monkeypatch):
+    """Two controllers starting at once both see 18400 free; the loser moves on."""
+    import socket
+
+    from controller import managed_icecast
+
+    taker = socket.socket()
+    taker.bind(("127.0.0.1", 0))
+    taker.listen()
+    port = taker.getsockname()[1]
+    monkeypatch.setattr(managed_icecast, "port_is_free", lambda p, host: p != port + 1)
+    ice = TestIcecast(tmp_path / "ice", port=port)
+    try:
+        assert ice.start().port > port + 1  # port: bind failed; port + 1: "taken"
+        assert ice.managed.status() is not None
+    finally:
+        ice.stop()
+        taker.close()

@@ -46,6 +46,8 @@ def test_open_session_writes_one_delivery_per_speaker_and_a_mount(three_speakers
         view = streams.session_view(s, f"relay-{sid}")
         assert view["session_id"] == f"relay-{sid}" and view["mount"] == f"/relay-{sid}"
         assert view["state"] == "active"
+        with pytest.raises(ServiceError, match=f"unknown stream session live-{sid}"):
+            streams.session_view(s, f"live-{sid}")  # the wire id names the kind too
         assert [(d["speaker_id"], d["state"], d["aired_s"]) for d in view["deliveries"]] == [
             ("spk-a", "queued", 0.0), ("spk-b", "queued", 0.0)]
         # Nothing half-written when the input is bad: an unknown speaker stores no session.
@@ -117,3 +119,46 @@ def test_airtime_counts_playing_intervals_and_gaps_are_logged(three_speakers):
         a, b = session.deliveries
         assert (a.state, b.state) == ("stream_stopped", "ended")
         assert streams.aired_seconds(session, b) == 95.0
+
+
+def test_period_report_shows_relay_and_live_minutes_per_hamlet(three_speakers, app):
+    from zoneinfo import ZoneInfo
+
+    from controller.services import reports, users
+
+    tz = ZoneInfo(three_speakers.settings.timezone)
+    t0 = utcnow() - timedelta(minutes=20)
+    with three_speakers.db.session() as s:
+        relay = _open(s, starts_at=t0)
+        live = _open(s, kind="live", speakers=["spk-c"], starts_at=t0, title="Chủ tịch xã")
+        _sent(s, relay)
+        _sent(s, live)
+        a, b = relay.deliveries
+        (c,) = live.deliveries
+        for d, start, stop in ((a, 0, 600), (b, 0, 300), (c, 60, 180)):
+            streams.append(s, d, "stream_playing", "agent", t0 + timedelta(seconds=start))
+            streams.append(s, d, "stream_stopped", "agent", t0 + timedelta(seconds=stop),
+                           detail="stopped")
+        streams.record_gap(s, relay.id, t0 + timedelta(seconds=100),
+                           t0 + timedelta(seconds=110), "upstream down")
+        users.add_user(s, "viewer-1", "viewer", "mat-khau-dung-8")
+    today = utcnow().astimezone(tz).date()
+    with three_speakers.db.session() as s:
+        rep = reports.period(s, t0.astimezone(tz).date(), today, tz)
+    lines = {h.hamlet: (h.relay_min, h.live_min) for h in rep.stream_hamlets}
+    assert lines == {"Ấp 1": (15.0, 0.0), "Ấp 2": (0.0, 2.0)}
+    row_a = next(r for r in rep.streams if r.speaker_id == "spk-a")
+    assert row_a.aired_s == 600 and row_a.stop_reason == "stopped"
+    assert row_a.gaps[0][2] == "upstream down"
+
+    app.config.update(WTF_CSRF_ENABLED=False)
+    web = app.test_client()
+    web.post("/login", data={"username": "viewer-1", "password": "mat-khau-dung-8"})
+    html = web.get(f"/report?date_from={t0.astimezone(tz).date()}&date_to={today}").get_data(
+        as_text=True)
+    assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in html
+    assert "upstream down" in html and "Chủ tịch xã" in html
+    page = web.get(f"/log/streams?date_from={t0.astimezone(tz).date()}&date_to={today}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Nhật ký tiếp sóng và trực tiếp" in html
+    assert "Luồng đã dừng" in html and "upstream down" in html

@@ -77,5 +77,5 @@ def test_report_counts_relay_minutes_per_hamlet_from_what_speakers_played(login,
                 streams.append(s, d, "stream_stalled", "agent", now - timedelta(seconds=30))
     page = login("viewer").get("/report").get_data(as_text=True)
     assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in page
-    row = page.split('id="rep-streams"')[1].split("</table>")[0]
+    row = page.split('id="rep-stream-hamlets"')[1].split("</table>")[0]
     assert "<td>Ấp Mỹ An</td><td>0.5</td><td>0.0</td>" in row

@@ -21,6 +21,7 @@ from web.ui import (  # noqa: E402, F401
                relays,
                reports,
                session,
+               stream_logs,
                users,
 )
 from web.ui.names import context as _names_context  # noqa: E402

@@ -16,6 +16,9 @@ STATES = {
     "missed": _l("Missed"), "cancelled": _l("Cancelled"), "planned": _l("Planned"),
     "dispatched": _l("Sent to speakers"), "draft": _l("Draft"), "approved": _l("Approved"),
     "pending": _l("Waiting for approval"), "done": _l("Done"),
+    # stream sessions (relay, live) on one speaker, and why they stopped there
+    "stream_playing": _l("Playing the stream"), "stream_stalled": _l("Stream interrupted"),
+    "stream_stopped": _l("Stream stopped"), "ended": _l("Ended"), "stop_sent": _l("Stop sent"),
 }
 PRIORITIES = {"normal": _l("Normal"), "priority": _l("Priority"), "emergency": _l("Emergency")}
 KINDS = {

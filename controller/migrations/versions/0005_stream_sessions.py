@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("stop_wanted", sa.Boolean(), nullable=False),
         sa.Column("stop_sends", sa.Integer(), nullable=False),
         sa.Column("stop_last_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("listener_client", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["session_id"],
             ["stream_sessions.id"],
