@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from controller import stream_probe
@@ -71,6 +72,14 @@ def register(ctx, *, name, url, backup_url=None, force=False, user: User,
         raise ServiceError(res.code or "source_unreachable",
                            f"{field}: {res.error}; not saved (send force: true to save it anyway, "
                            "e.g. for a station that is off the air at night)", field=field)
+    try:
+        return _save(ctx, name, url, backup_url, main, problems, user)
+    except IntegrityError:  # the same name saved meanwhile by another request
+        raise Conflict("source_exists", f"a source named {name!r} already exists",
+                       field="name") from None
+
+
+def _save(ctx, name, url, backup_url, main, problems, user: User) -> int:
     with ctx.db.session() as s:
         src = StreamSource(name=name, url=url, backup_url=backup_url, format_name=main.format_name,
                            codec=main.codec, bitrate=main.bitrate, created_by=user.id,
