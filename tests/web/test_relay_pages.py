@@ -79,3 +79,25 @@ def test_report_counts_relay_minutes_per_hamlet_from_what_speakers_played(login,
     assert "Số phút tiếp sóng và phát trực tiếp theo ấp" in page
     row = page.split('id="rep-stream-hamlets"')[1].split("</table>")[0]
     assert "<td>Ấp Mỹ An</td><td>0.5</td><td>0.0</td>" in row
+
+
+def test_compose_schedule_preview_warns_of_a_daily_relay_at_that_hour(login, seeded, controller):
+    from schedules import manage
+
+    with controller.db.session() as s:
+        s.add(StreamSource(name="VOV1", url="http://127.0.0.1:9/vov1.mp3"))
+        s.flush()
+        src = s.query(StreamSource).one().id
+        boss = s.query(User).filter_by(username="approver").one()
+    day = (utcnow() + timedelta(days=2)).date().isoformat()
+    manage.create(controller, {"relay": {"source_id": src, "duration_s": 1800},
+                               "targets": {"hamlets": ["Ấp Mỹ An"]}, "kind": "daily",
+                               "start_date": day, "times": ["06:00"]}, boss, utcnow())
+    c = login("editor")
+    page = c.get("/compose").get_data(as_text=True)
+    r = c.post("/compose/schedule.json", data={
+        "csrf_token": csrf_of(page), "title": "Họp dân", "text": "Mời bà con dự họp.",
+        "hamlets": ["Ấp Mỹ An"], "when": "schedule", "kind": "daily", "start_date": day,
+        "times": "06:10"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert any("Tiếp sóng VOV1" in c for c in r.get_json()["conflicts"])
