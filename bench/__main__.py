@@ -25,6 +25,7 @@ OTHERS = [
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
     ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
+    ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]

@@ -90,6 +90,12 @@ class Settings:
     """How long a new live session waits for its first chunk or encoder before it ends."""
     alerts: dict = field(default_factory=dict)
     """The [alerts] table: CAP feeds, the policy table and repeats (controller/alerts/settings.py)."""
+    relay_silence_s: int = 15
+    """An upstream silent this long is a gap (and switches to the backup source, if any)."""
+    relay_recheck_s: int = 60
+    """While relaying a backup source, listen to the main one this often to switch back."""
+    relay_loopback_only: bool = False
+    """Accept only loopback source URLs (tests and demos: no traffic leaves the machine)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -117,7 +123,7 @@ class Settings:
 
 
 _INT_KEYS = {f.name for f in fields(Settings) if f.type in ("int", int)}
-_BOOL_KEYS = {"run_scheduler", "cookie_secure"}
+_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only"}
 
 
 def _coerce(key: str, value):
@@ -159,7 +165,8 @@ def validate(s: Settings) -> Settings:
     if not -1 <= s.backup_hour <= 23:
         raise ConfigError("setting 'backup_hour' must be an hour 0-23, or -1 for no daily backup")
     for key in ("max_text_chars", "backup_keep", "live_idle_s", "live_source_grace_s",
-                "live_start_window_s", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
+                "live_start_window_s", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s",
+                "relay_silence_s", "relay_recheck_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
     if s.broker_tls_port:

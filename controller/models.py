@@ -215,7 +215,12 @@ class Schedule(Base):
 
     __tablename__ = "schedules"
     id: Mapped[int] = mapped_column(primary_key=True)
-    announcement_id: Mapped[int] = mapped_column(sa.ForeignKey("announcements.id"), index=True)
+    announcement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("announcements.id"),
+                                                       index=True)
+    """What each occurrence plays; None for a scheduled relay."""
+    relay_source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stream_sources.id"))
+    """A scheduled relay (tiếp sóng): each occurrence relays this source for relay_duration_s."""
+    relay_duration_s: Mapped[int | None]
     plan: Mapped[dict] = mapped_column(sa.JSON)
     """schedules.plan.SchedulePlan.to_dict()."""
     targets: Mapped[dict] = mapped_column(sa.JSON)
@@ -227,7 +232,23 @@ class Schedule(Base):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    announcement: Mapped[Announcement] = relationship()
+    announcement: Mapped[Announcement | None] = relationship()
+    relay_source = relationship("StreamSource")  # controller/relay_models.py
+
+    @property
+    def title(self) -> str:
+        """What the calendar shows: the announcement's title, or 'Tiếp sóng <station>'."""
+        if self.announcement is not None:
+            return self.announcement.title
+        return f"Tiếp sóng {self.relay_source.name}" if self.relay_source else "Tiếp sóng"
+
+    @property
+    def airtime_s(self) -> float:
+        """Seconds one play lasts: the announcement's audio, or the relay's duration."""
+        if self.relay_duration_s is not None:
+            return float(self.relay_duration_s)
+        audio = self.announcement.audio if self.announcement else None
+        return audio.duration_ms / 1000 if audio else 0.0
 
 
 class Occurrence(Base):
@@ -247,3 +268,9 @@ class Occurrence(Base):
     """The first play's broadcast; repeats carry the key suffixed '#2', '#3', …"""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     schedule: Mapped[Schedule] = relationship()
+
+
+# Tables that refer to these (sources, relays, stream sessions) live in their own modules;
+# importing them here registers them whenever the models are used, so string relationships
+# such as Schedule.relay_source always resolve.
+import controller.relay_models  # noqa: E402, F401

@@ -55,6 +55,8 @@ class Controller:
         self.metrics = Metrics(self)
         self.live = None
         """LiveIngest (controller/services/live.py): browser chunks → encoder; its watchdog."""
+        self.relays = None
+        """The relay supervisor: one ffmpeg per running relay (controller/relay_supervisor.py)."""
         from controller.streams_server import StreamServer
 
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
@@ -167,6 +169,7 @@ class Controller:
         self.bus.start()
         self.dispatcher.start()
         self._start_live()
+        self._start_relays()
         if self.settings.run_scheduler:
             from controller import clock
 
@@ -189,6 +192,14 @@ class Controller:
         if ended:
             log.warning("ended %d live session(s) left open by the previous run", ended)
         live.watch(self).start()
+
+    def _start_relays(self) -> None:
+        from controller.relay_supervisor import RelaySupervisor
+
+        s = self.settings
+        self.relays = RelaySupervisor(self, self.streams_server.source_url,
+                                      silence_s=s.relay_silence_s, recheck_s=s.relay_recheck_s)
+        self.relays.start()
 
     def _start_scheduler(self) -> None:
         try:
@@ -218,8 +229,8 @@ class Controller:
     def stop(self) -> None:
         """Stop everything started by `start()`."""
         self.stopping.set()
-        for part in (self.alert_runner, self.backups, self.live, self.scheduler, self.dispatcher, self.bus,
-                     self.ingestor, self.broker, self.streams_server):
+        for part in (self.alert_runner, self.backups, self.live, self.scheduler, self.relays,
+                     self.dispatcher, self.bus, self.ingestor, self.broker, self.streams_server):
             if part is not None:
                 try:
                     part.stop()

@@ -45,7 +45,8 @@ def _item(sch: Schedule, plan: SchedulePlan, due: datetime, tz: ZoneInfo,
     key = occ.occurrence_key if occ else occurrence_key(sch.id, due)
     item = {
         "occurrence_id": occ.id if occ else None, "key": key, "schedule_id": sch.id,
-        "title": sch.announcement.title, "priority": plan.priority,
+        "title": sch.title, "priority": plan.priority,
+        "kind": "relay" if sch.relay_source_id is not None else "announcement",
         "due_at": format_time(due), "due_local": due.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
         "state": occ.state if occ else "planned",
         "reason_code": occ.reason_code if occ else None,

@@ -2,8 +2,9 @@
 
 The claim (UPDATE … WHERE state='planned') and the broadcasts are written in one transaction,
 so two timers, a refresh racing a timer, or a restart can never air one occurrence twice;
-Broadcast.occurrence_key UNIQUE is the second guard. Anything that stops an occurrence from
-playing ends as state 'missed' with a reason in English and Vietnamese, never as silence.
+Broadcast.occurrence_key UNIQUE is the second guard (Relay.occurrence_key for a scheduled
+relay, whose occurrence opens a relay instead). Anything that stops an occurrence from playing
+ends as state 'missed' with a reason in English and Vietnamese, never as silence.
 """
 
 from __future__ import annotations
@@ -82,18 +83,24 @@ def fire(ctx, occurrence_id: int, now: datetime, timezone: str) -> Outcome:
             # broadcasts.create checks approval, audio and priority before writing anything,
             # so a ServiceError leaves only the claim in this transaction (no savepoint needed:
             # pysqlite's SAVEPOINT handling is unreliable).
-            ids = _write_broadcasts(s, occ, plan, now, lead_s)
+            if occ.schedule.relay_source_id is not None:
+                _write_relay(s, occ, now)
+                ids = []
+            else:
+                ids = _write_broadcasts(s, occ, plan, now, lead_s)
         except ServiceError as exc:
             record_missed(s, occ, now, "failed", f"Not played: {exc.message}.",
                           f"Không phát: {exc.message} (lỗi khi gửi lệnh phát).")
             return Outcome("missed")
         store.set_outcome(s, occ, "dispatched", now)
-        occ.broadcast_id = ids[0]
+        occ.broadcast_id = ids[0] if ids else None
         due_to_send = occ.due_at - timedelta(seconds=lead_s)
     metrics = getattr(ctx, "metrics", None)
     if metrics is not None:  # how late the timer fired against the moment it should have sent
         metrics.scheduler_lag_seconds.observe(max(0.0, (now - due_to_send).total_seconds()))
     ctx.kick()
+    if not ids and getattr(ctx, "relays", None) is not None:
+        ctx.relays.kick()
     log.info("occurrence %s dispatched as broadcast(s) %s", occ.occurrence_key, list(ids))
     return Outcome("dispatched", tuple(ids))
 
@@ -127,3 +134,21 @@ def _write_broadcasts(s, occ: Occurrence, plan: SchedulePlan, now: datetime, lea
                               occurrence_key=repeat_key(occ.occurrence_key, i), now=now)
         ids.append(b.id)
     return ids
+
+
+def _write_relay(s, occ: Occurrence, now: datetime) -> None:
+    """A scheduled relay's occurrence opens a relay (and its stream session) for its duration.
+
+    It starts at the due time (or now, if the occurrence fires late within its validity) and
+    ends at due + duration in any case: a late relay is shorter, never longer.
+    """
+    from controller.services import relays
+
+    sch = occ.schedule
+    until = occ.due_at + timedelta(seconds=sch.relay_duration_s)
+    if until <= now:
+        raise ServiceError("relay_over", "the relay's time was over before it could start")
+    user = s.get(User, sch.created_by) if sch.created_by else None
+    relays.create(s, source_id=sch.relay_source_id, targets=sch.targets,
+                  starts_at=max(occ.due_at, now), until=until, user=user,
+                  occurrence_key=occ.occurrence_key)

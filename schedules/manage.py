@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from controller.models import Announcement, Schedule, User
+from controller.relay_models import StreamSource
 from controller.services import access, audit, registry
 from controller.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from protocol.errors import ProtocolError
@@ -81,24 +82,45 @@ def _announcement(s, body: dict[str, Any], user: User | None, need_approved: boo
     return ann
 
 
-def _slots(s, key_id: object, plan: SchedulePlan, speaker_ids: frozenset[str], ann: Announcement,
-           start: datetime, end: datetime, timezone: str) -> list[Slot]:
+def _relay(s, body: dict[str, Any]) -> tuple[int, int]:
+    """(source id, duration_s) of a scheduled relay: body["relay"] = {source_id, duration_s}."""
+    from controller.services import relays, sources
+
+    relay = body.get("relay")
+    if not isinstance(relay, dict):
+        raise ServiceError("bad_relay", "field 'relay' must be {source_id, duration_s}",
+                           field="relay")
+    src = sources.get(s, relay.get("source_id"))
+    duration = relay.get("duration_s")
+    if isinstance(duration, bool) or not isinstance(duration, int) \
+            or not 10 <= duration <= relays.MAX_DURATION_S:
+        raise ServiceError("bad_duration", f"field 'relay.duration_s' must be 10-"
+                           f"{relays.MAX_DURATION_S} seconds", field="relay")
+    return src.id, duration
+
+
+def _slots(s, key_id: object, plan: SchedulePlan, speaker_ids: frozenset[str], title: str,
+           duration_s: float, start: datetime, end: datetime, timezone: str) -> list[Slot]:
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(timezone)
-    duration_s = ann.audio.duration_ms / 1000 if ann.audio else 0
     return [Slot(key=occurrence_key(key_id, due), speaker_ids=speaker_ids, start_utc=due,
                  duration_s=duration_s, repeat_count=plan.repeat_count, repeat_gap_s=plan.repeat_gap_s,
-                 priority=plan.priority, label=f"{ann.title} {due.astimezone(tz):%d/%m %H:%M}")
+                 priority=plan.priority, label=f"{title} {due.astimezone(tz):%d/%m %H:%M}")
             for due in occurrences(plan.recurrence, start, end)[:MAX_SLOTS]]
 
 
-def conflicts_for(s, ctx, plan: SchedulePlan, speaker_ids: frozenset[str], ann: Announcement,
+def conflicts_for(s, ctx, plan: SchedulePlan, speaker_ids: frozenset[str], new_sch: Schedule,
                   now: datetime, schedule_id: int | None = None) -> list[dict]:
-    """Overlaps of this plan with other active schedules in the next CONFLICT_WINDOW, per speaker."""
+    """Overlaps of this plan with other active schedules in the next CONFLICT_WINDOW, per speaker.
+
+    `new_sch` is an unsaved Schedule carrying what plays (announcement or relay) for its title
+    and airtime.
+    """
     end = now + CONFLICT_WINDOW
     tz = ctx.settings.timezone
-    new = _slots(s, schedule_id or "new", plan, speaker_ids, ann, now, end, tz)
+    new = _slots(s, schedule_id or "new", plan, speaker_ids, new_sch.title, new_sch.airtime_s,
+                 now, end, tz)
     existing: list[Slot] = []
     for other in store.active_schedules(s):
         if other.id == schedule_id:
@@ -107,8 +129,8 @@ def conflicts_for(s, ctx, plan: SchedulePlan, speaker_ids: frozenset[str], ann: 
             ids = frozenset(x.id for x in registry.resolve_targets(s, other.targets))
         except ServiceError:
             continue  # its targets no longer resolve; it will be recorded missed when due
-        existing += _slots(s, other.id, SchedulePlan.from_dict(other.plan), ids, other.announcement,
-                           now, end, tz)
+        existing += _slots(s, other.id, SchedulePlan.from_dict(other.plan), ids, other.title,
+                           other.airtime_s, now, end, tz)
     out = []
     for c in find_conflicts(new, existing)[:MAX_CONFLICTS]:
         out.append({"speakers": sorted(c.speaker_ids), "at": format_time(c.overlap_start_utc),
@@ -131,9 +153,19 @@ def _check(s, ctx, body: dict[str, Any], now: datetime, user: User | None,
     if errors:
         raise ScheduleInvalid(errors)
     access.check_priority(user, plan.priority)
-    ann = _announcement(s, body, user, need_approved)
+    if "relay" in body and body.get("announcement_id") is not None:
+        raise ServiceError("relay_or_announcement", "give either 'announcement_id' or 'relay', "
+                           "not both", field="relay")
+    if "relay" in body:
+        source_id, duration_s = _relay(s, body)
+        # An unsaved Schedule carries title and airtime to the conflict check.
+        what = Schedule(relay_source_id=source_id, relay_duration_s=duration_s)
+        what.relay_source = s.get(StreamSource, source_id)
+    else:
+        ann = _announcement(s, body, user, need_approved)
+        what = Schedule(announcement_id=ann.id, announcement=ann)
     speakers = frozenset(x.id for x in access.resolve_targets(s, user, body["targets"]))
-    return plan, ann, speakers, conflicts_for(s, ctx, plan, speakers, ann, now, schedule_id)
+    return plan, what, speakers, conflicts_for(s, ctx, plan, speakers, what, now, schedule_id)
 
 
 def _may_save(user: User) -> None:
@@ -166,12 +198,14 @@ def submit(ctx, body: dict[str, Any], user: User, now: datetime, dry_run: bool =
             sch = _writable(s, schedule_id, user)
             if sch.status == "cancelled":
                 raise Conflict("schedule_cancelled", "a cancelled schedule cannot be edited")
-        plan, ann, _, conflicts = _check(s, ctx, body, now, user, schedule_id, need_approved=False)
+        plan, what, _, conflicts = _check(s, ctx, body, now, user, schedule_id, need_approved=False)
+        _check_relay_role(what, user)  # a relay is never an editor's request: it has no approval step
         if dry_run:
             return Outcome(schedule_id, None, conflicts)
         form = {k: v for k, v in body.items() if k not in ("announcement_id", "targets", "priority")}
-        req = approvals.add_request(s, ann, user, targets=body["targets"], priority=plan.priority,
-                                    when="schedule", schedule_form=form, schedule_id=schedule_id)
+        req = approvals.add_request(s, what.announcement, user, targets=body["targets"],
+                                    priority=plan.priority, when="schedule", schedule_form=form,
+                                    schedule_id=schedule_id)
         return Outcome(schedule_id, req.id, conflicts)
 
 
@@ -180,16 +214,29 @@ def create(ctx, body: dict[str, Any], user: User, now: datetime, dry_run: bool =
     """Validate and (unless dry_run) save a schedule (approvers, admins); returns (id, conflicts)."""
     _may_save(user)
     with ctx.db.session() as s:
-        plan, ann, _, conflicts = _check(s, ctx, body, now, user)
+        plan, what, _, conflicts = _check(s, ctx, body, now, user)
         if dry_run:
             return None, conflicts
-        sch = store.add_schedule(s, announcement_id=ann.id, plan=plan.to_dict(),
-                                 targets=body["targets"], user_id=user.id, now=now)
+        _check_relay_role(what, user)
+        sch = store.add_schedule(s, announcement_id=what.announcement_id, plan=plan.to_dict(),
+                                 targets=body["targets"], user_id=user.id, now=now,
+                                 relay_source_id=what.relay_source_id,
+                                 relay_duration_s=what.relay_duration_s)
+        played = (f"announcement={what.announcement_id}" if what.announcement_id
+                  else f"relay source={what.relay_source_id} for {what.relay_duration_s} s")
         audit.record(s, "schedule_created", actor=user.username, target=f"schedule:{sch.id}",
-                     detail=f"announcement={ann.id} kind={plan.recurrence.kind}")
+                     detail=f"{played} kind={plan.recurrence.kind}")
         schedule_id = sch.id
     _refresh(ctx)
     return schedule_id, conflicts
+
+
+def _check_relay_role(what: Schedule, user: User) -> None:
+    """A relay airs with no approval step, so only those who may send at once may schedule one."""
+    from controller.services.sending import SEND_ROLES
+
+    if what.relay_source_id is not None and user.role not in SEND_ROLES:
+        raise Forbidden("forbidden_role", "only an approver or admin may schedule a relay")
 
 
 def get(s, schedule_id: int, user: User | None = None) -> Schedule:
@@ -221,10 +268,12 @@ def update(ctx, schedule_id: int, body: dict[str, Any], user: User, now: datetim
         sch = _writable(s, schedule_id, user)
         if sch.status == "cancelled":
             raise Conflict("schedule_cancelled", "a cancelled schedule cannot be edited")
-        plan, ann, _, conflicts = _check(s, ctx, body, now, user, schedule_id)
+        plan, what, _, conflicts = _check(s, ctx, body, now, user, schedule_id)
         if dry_run:
             return conflicts
-        sch.plan, sch.targets, sch.announcement_id = plan.to_dict(), body["targets"], ann.id
+        _check_relay_role(what, user)
+        sch.plan, sch.targets, sch.announcement_id = plan.to_dict(), body["targets"], what.announcement_id
+        sch.relay_source_id, sch.relay_duration_s = what.relay_source_id, what.relay_duration_s
         sch.updated_at = now
         store.delete_future_planned(s, sch.id, after=now)
         sch.planned_until = now

@@ -17,10 +17,12 @@ STATUSES = ("active", "paused", "cancelled")
 STATES = ("planned", "dispatched", "missed", "cancelled")
 
 
-def add_schedule(s: Session, *, announcement_id: int, plan: dict, targets: dict,
-                 user_id: int | None, now: datetime) -> Schedule:
-    """Insert an active schedule; occurrences are expanded from `now` on."""
-    sch = Schedule(announcement_id=announcement_id, plan=plan, targets=targets, status="active",
+def add_schedule(s: Session, *, announcement_id: int | None, plan: dict, targets: dict,
+                 user_id: int | None, now: datetime, relay_source_id: int | None = None,
+                 relay_duration_s: int | None = None) -> Schedule:
+    """Insert an active schedule (an announcement's, or a relay's); occurrences follow from `now`."""
+    sch = Schedule(announcement_id=announcement_id, relay_source_id=relay_source_id,
+                   relay_duration_s=relay_duration_s, plan=plan, targets=targets, status="active",
                    planned_until=now, created_by=user_id, created_at=now, updated_at=now)
     s.add(sch)
     s.flush()

@@ -32,7 +32,7 @@ def settings(tmp_path):
     from tests.support.controller import fresh_db_url
 
     return load(tmp_path / "data", database_url=fresh_db_url(tmp_path), tts_engines="espeak",
-                run_scheduler=False)
+                run_scheduler=False, relay_loopback_only=True)
 
 
 @pytest.fixture

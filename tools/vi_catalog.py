@@ -73,6 +73,60 @@ VI: dict[str, str] = {
     "These deliveries had neither played nor ended when this report was made; the State column "
     "says how far they got.": "Các lượt phát này chưa phát xong và chưa kết thúc khi lập báo cáo; "
     "cột Trạng thái cho biết đã đến bước nào.",
+    # tiếp sóng (web/ui/relays.py, sources.html, relays.html)
+    "Relay sources": "Nguồn tiếp sóng",
+    "Relays": "Tiếp sóng",
+    "Station": "Đài",
+    "Stream address": "Địa chỉ luồng",
+    "Format": "Định dạng",
+    "Listen": "Nghe thử",
+    "not checked": "chưa kiểm tra được",
+    "Backup": "Dự phòng",
+    "No source yet.": "Chưa có nguồn nào.",
+    "Add a station": "Thêm đài",
+    "Station name": "Tên đài",
+    "Stream address (MP3, AAC, Opus or HLS .m3u8)": "Địa chỉ luồng (MP3, AAC, Opus hoặc HLS .m3u8)",
+    "Backup address (optional)": "Địa chỉ dự phòng (không bắt buộc)",
+    "Save anyway (the station is off the air now)": "Vẫn lưu (đài đang tạm ngừng phát)",
+    "Check and save": "Kiểm tra và lưu",
+    "Source %(name)s was saved.": "Đã lưu nguồn %(name)s.",
+    "Choose a source and a duration.": "Hãy chọn đài và thời lượng.",
+    "Speaker %(speaker)s is already relaying %(title)s until %(until)s.":
+        "Loa %(speaker)s đang tiếp sóng %(title)s đến %(until)s (trùng giờ).",
+    "Relay %(id)s started.": "Đã bắt đầu tiếp sóng #%(id)s.",
+    "Relay %(id)s stopped.": "Đã dừng tiếp sóng #%(id)s.",
+    "On air": "Đang phát",
+    "Stalled (no sound)": "Mất tín hiệu (không có tiếng)",
+    "Daily relays are scheduled in the calendar": "Tiếp sóng hằng ngày được đặt trong lịch phát",
+    "Relay now": "Tiếp sóng ngay",
+    "Where": "Nơi phát",
+    "For how long": "Trong bao lâu",
+    "%(n)s minutes": "%(n)s phút",
+    "Start relaying": "Bắt đầu tiếp sóng",
+    "Add a station first.": "Hãy thêm đài trước.",
+    "On air and recent relays": "Đang tiếp sóng và gần đây",
+    "on the backup source": "đang dùng nguồn dự phòng",
+    "Gaps: %(n)s": "Gián đoạn: %(n)s",
+    "now": "bây giờ",
+    "Stop relaying": "Dừng tiếp sóng",
+    "No relay yet.": "Chưa có lần tiếp sóng nào.",
+    "The station does not answer at this address.": "Đài không trả lời ở địa chỉ này.",
+    "This address answers, but it is not an audio stream.":
+        "Địa chỉ này có trả lời nhưng không phải luồng âm thanh.",
+    "This stream is not MP3, AAC or Opus.": "Luồng này không phải MP3, AAC hay Opus.",
+    "A station with this name already exists.": "Đã có đài mang tên này.",
+    "Type the station's name.": "Hãy nhập tên đài.",
+    "The name is too long (at most 120 characters).": "Tên quá dài (tối đa 120 ký tự).",
+    "Type the stream's address.": "Hãy nhập địa chỉ luồng.",
+    "The address must start with http:// or https://.":
+        "Địa chỉ phải bắt đầu bằng http:// hoặc https://.",
+    "This controller accepts only stations on this machine.":
+        "Bộ điều khiển này chỉ nhận đài trên chính máy này.",
+    "The chosen station no longer exists.": "Đài đã chọn không còn nữa.",
+    "This relay is no longer on air.": "Lần tiếp sóng này đã kết thúc.",
+    "Choose a duration.": "Hãy chọn thời lượng.",
+    "%(problem)s Not saved; tick \"Save anyway\" to keep it. (%(detail)s)":
+        "%(problem)s Chưa lưu; đánh dấu \"Vẫn lưu\" nếu vẫn muốn giữ. (%(detail)s)",
 }
 
 

@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
         api,
         api_alerts,
         api_live,
+        api_relays,
         api_schedules,
         auth,
         i18n,
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_schedules.bp)
     app.register_blueprint(api_live.bp)
     app.register_blueprint(api_alerts.bp)
+    app.register_blueprint(api_relays.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(icecast_auth.bp)

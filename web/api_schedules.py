@@ -40,7 +40,9 @@ def _http_error(exc: HTTPException):
 def _schedule(sch: Schedule) -> dict:
     plan = SchedulePlan.from_dict(sch.plan)
     return {
-        "id": sch.id, "announcement_id": sch.announcement_id, "title": sch.announcement.title,
+        "id": sch.id, "announcement_id": sch.announcement_id, "title": sch.title,
+        "relay": ({"source_id": sch.relay_source_id, "duration_s": sch.relay_duration_s}
+                  if sch.relay_source_id is not None else None),
         "status": sch.status, "plan": sch.plan, "targets": sch.targets, "priority": plan.priority,
         "summary": summarize_en(plan.recurrence), "summary_vi": summarize_vi(plan.recurrence),
         "created_at": format_time(sch.created_at), "updated_at": format_time(sch.updated_at),

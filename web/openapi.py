@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from web.openapi_alerts import paths as alert_paths
 from web.openapi_live import paths as live_paths
+from web.openapi_relays import paths as relay_paths
 from web.openapi_schedules import paths as schedule_paths
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -109,6 +110,7 @@ def spec() -> dict:
             **schedule_paths(),
             **live_paths(),
             **alert_paths(),
+            **relay_paths(),
             "/api/v1/preview": {"post": {
                 "summary": "Normalized spoken text and mastered audio for a text, without airing",
                 "security": secured,

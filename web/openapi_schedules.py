@@ -39,7 +39,7 @@ PENDING = {"description": "an editor's schedule or change: stored as a request o
                               "schedule_id": {"type": ["integer", "null"]},
                               "conflicts": CONFLICTS, "message": {"type": "string"}}}}}}
 SCHEDULE_IN = {
-    "type": "object", "required": ["announcement_id", "targets", "kind"],
+    "type": "object", "required": ["targets", "kind"],
     "description": "Recurrence fields at top level or under `recurrence`: kind (once, daily, weekly, "
                    "monthly, dates, cron), timezone (default: the commune's), at (once, local "
                    "'YYYY-MM-DD HH:MM[:SS]'), start_date, end_date, times, weekdays, month_day, "
@@ -47,7 +47,14 @@ SCHEDULE_IN = {
     "properties": {
         "announcement_id": {"type": "integer",
                             "description": "an approved announcement (an editor's request may "
-                                           "name a draft: both are approved together)"},
+                                           "name a draft: both are approved together), or give "
+                                           "`relay`"},
+        "relay": {"type": "object", "required": ["source_id", "duration_s"],
+                  "description": "a scheduled relay (tiếp sóng): each occurrence relays the "
+                                 "source for duration_s (admin and approver only)",
+                  "properties": {"source_id": {"type": "integer"},
+                                 "duration_s": {"type": "integer", "minimum": 10,
+                                                "maximum": 86400}}},
         "targets": {"$ref": "#/components/schemas/Targets"},
         "kind": {"enum": ["once", "daily", "weekly", "monthly", "dates", "cron"]},
         "repeat_count": {"type": "integer", "minimum": 1, "maximum": 10},

@@ -90,6 +90,8 @@ PAGES = [
     ("approvals", "approver", "/approvals"),
     ("announcement", "approver", "{draft}"),
     ("calendar", "viewer", "/calendar"),
+    ("sources", "editor", "/sources"),
+    ("relays", "approver", "/relays"),
     ("fleet", "admin", "/fleet"),
     ("broadcast", "viewer", "{broadcast}"),
     ("log", "viewer", "/log"),
@@ -127,6 +129,14 @@ def test_screenshots(browser, system, content, size_name, viewport):
             page.get_by_label("Ấp Mỹ An", exact=True).check()
             fill_schedule(page)
             page.locator("#schedule-summary").filter(has_text="hằng tuần").wait_for()
+        if name == "sources" and "data-source=" not in page.content():
+            # A station off the air (nothing listens on port 9): saved with "Vẫn lưu".
+            page.get_by_label("Tên đài").fill("VOV1")
+            page.get_by_label("Địa chỉ luồng (MP3, AAC, Opus hoặc HLS .m3u8)").fill(
+                "http://127.0.0.1:9/vov1.mp3")
+            page.get_by_label("Vẫn lưu (đài đang tạm ngừng phát)").check()
+            page.get_by_role("button", name="Kiểm tra và lưu").click()
+            page.wait_for_url(re.compile(r"/sources$"))
         page.wait_for_load_state("networkidle")
         assert "lang=\"vi\"" in page.content()
         page.screenshot(path=str(OUT / f"{name}-{size_name}.png"), full_page=True)

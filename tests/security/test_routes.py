@@ -38,6 +38,8 @@ POLICY = {
     "ui.fleet_action": EDITORS,
     "ui.live_page": APPROVERS, "ui.live_start": APPROVERS, "ui.live_status": APPROVERS,
     "ui.live_stop": APPROVERS,
+    "ui.sources_page": ALL, "ui.sources_preview": ALL, "ui.relays_page": ALL,
+    "ui.sources_add": EDITORS, "ui.relays_start": APPROVERS, "ui.relays_stop": APPROVERS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
     "ui.backups_page": ADMIN, "ui.backups_now": ADMIN,
     # JSON API (bearer tokens)
@@ -55,6 +57,9 @@ POLICY = {
     # public warnings (CAP): besides admin, only the token-only role alert-source may post
     "ui.alerts_page": ALL, "ui.alert_page": ALL, "ui.alert_hamlet_area": ADMIN,
     "api_alerts.post_alert": ADMIN, "api_alerts.list_alerts": ALL, "api_alerts.get_alert": ALL,
+    "api_relays.list_sources": ALL, "api_relays.create_source": EDITORS,
+    "api_relays.list_relays": ALL, "api_relays.get_relay": ALL,
+    "api_relays.create_relay": APPROVERS, "api_relays.stop_relay": APPROVERS,
 }
 ARGS = {"int": 999999, "speaker_id": "spk-x", "action": "ping", "sha256": "0" * 64,
         "filename": "style.css"}

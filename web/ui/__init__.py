@@ -21,6 +21,7 @@ from web.ui import (  # noqa: E402, F401
                home,
                live,
                logs,
+               relays,
                reports,
                session,
                stream_logs,

@@ -74,12 +74,11 @@ def calendar():
             except ServiceError:
                 targets[sch.id] = frozenset()
             hamlets[sch.id] = targets_text(s, sch.targets)
-            dur = sch.announcement.audio.duration_ms / 1000 if sch.announcement.audio else 0
-            durations[sch.id] = plan.airtime_s(dur)
+            durations[sch.id] = plan.airtime_s(sch.airtime_s)
             if sch.status == "active":
                 english = str(get_locale()) == "en"
                 summaries[sch.id] = (summarize_en if english else summarize_vi)(plan.recurrence)
-                titles[sch.id] = sch.announcement.title
+                titles[sch.id] = sch.title
     clash = _overlapping(items, targets, durations)
     days = {start + timedelta(days=i): [] for i in range(DAYS)}
     for it in items:

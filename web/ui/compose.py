@@ -178,8 +178,7 @@ def preview_schedule():
     if form.targets:
         duration_s = request.form.get("duration_ms", type=float)
         duration_s = duration_s / 1000 if duration_s else len(form.text) / CHARS_PER_SECOND
-        draft = SimpleNamespace(title=form.title or "(mới)", audio=SimpleNamespace(
-            duration_ms=max(1000, int(duration_s * 1000))))
+        draft = SimpleNamespace(title=form.title or "(mới)", airtime_s=max(1.0, duration_s))
         try:
             with ctl().db.session() as s:
                 ids = frozenset(x.id for x in access.resolve_targets(s, current_user, form.targets))
