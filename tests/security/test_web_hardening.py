@@ -103,3 +103,47 @@ def test_title_with_script_is_shown_as_text_in_page_and_api(app, controller, tok
         break
     else:
         pytest.fail("no page shows the broadcast's title")
+
+
+OPEN_REDIRECTS = [
+    "/%09/evil.example", "/%0a/evil.example", "/%0d/evil.example", "/\t/evil.example",
+    "//evil.example", "///evil.example", "////evil.example", "/\\evil.example", "\\\\evil.example",
+    "/%5cevil.example", "/%5Cevil.example", "%2f%2fevil.example", "/%2f/evil.example",
+    "/%2F%2Fevil.example", "https://evil.example", "http:evil.example", "http:/evil.example",
+    "//evil.example/%2f..", "javascript:alert(1)", "\u2215\u2215evil.example", "/\uff0fevil.example",
+    "\uff0f\uff0fevil.example", " //evil.example", "/ /evil.example", "evil.example",
+    "/%E2%80%8B/evil.example", "/%00/evil.example",
+]
+
+
+def _browser_target(location: str) -> str:
+    """Where a browser goes from a Location header: it drops tabs/newlines, `\\` means `/`."""
+    from urllib.parse import urljoin, urlsplit
+
+    cleaned = "".join(ch for ch in location if ch not in "\t\r\n").replace("\\", "/")
+    return urlsplit(urljoin("http://localhost/login", cleaned.strip())).netloc
+
+
+def test_login_and_language_switch_never_redirect_off_site(app, controller):
+    app.config.update(WTF_CSRF_ENABLED=False)
+    with controller.db.session() as s:
+        users.add_user(s, "thu-ky", "editor", "mat-khau-dung-8")
+    off_site = []
+    for bad in OPEN_REDIRECTS:
+        client = app.test_client()
+        r = client.post("/login", query_string={"next": bad},
+                        data={"username": "thu-ky", "password": "mat-khau-dung-8"})
+        assert r.status_code == 302
+        lang = client.post("/lang", data={"lang": "en", "next": bad})
+        off_site += [(bad, x.headers["Location"]) for x in (r, lang)
+                     if _browser_target(x.headers["Location"]) not in ("", "localhost")]
+    assert not off_site
+
+
+def test_login_keeps_a_same_site_next(app, controller):
+    app.config.update(WTF_CSRF_ENABLED=False)
+    with controller.db.session() as s:
+        users.add_user(s, "thu-ky", "editor", "mat-khau-dung-8")
+    r = app.test_client().post("/login?next=%2Fbroadcasts%3Fpage%3D2",
+                               data={"username": "thu-ky", "password": "mat-khau-dung-8"})
+    assert r.headers["Location"] == "/broadcasts?page=2"
