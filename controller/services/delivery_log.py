@@ -204,10 +204,23 @@ def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER) -> Iterator[str]:
     writer.writerow(header)
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow((r.broadcast_id, r.title, r.priority, r.engine or "",
-                         "yes" if r.emergency_override else "", _fmt(r.play_at, tz), r.hamlet,
-                         r.speaker_id, r.state, _fmt(r.state_at, tz), r.detail or ""))
+        writer.writerow([spreadsheet_safe(v) for v in (
+            r.broadcast_id, r.title, r.priority, r.engine or "",
+            "yes" if r.emergency_override else "", _fmt(r.play_at, tz), r.hamlet, r.speaker_id,
+            r.state, _fmt(r.state_at, tz), r.detail or "")])
         yield flush()
+
+
+# Excel and LibreOffice run a cell that starts with one of these as a formula (OWASP "CSV
+# Injection"); titles are typed by staff and ack details come from the speakers' Pis.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _fmt(at: datetime | None, tz: ZoneInfo) -> str:
