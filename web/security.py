@@ -8,12 +8,16 @@
   INTEGER is 32-bit), so a huge number is a 404 rather than a crash.
 - Cookies are HttpOnly and SameSite=Lax; they are Secure when the request came over
   HTTPS or when the `cookie_secure` setting says the site is behind an HTTPS proxy.
+- A JSON body nested too deeply is a 400 naming the problem: Python's parser raises
+  RecursionError (not ValueError), which every JSON endpoint turned into a 500.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([
@@ -45,6 +49,23 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+class JsonTooDeep(BadRequest):
+    """A JSON body nested deeper than the parser can follow."""
+
+    description = "the JSON body is nested too deeply"
+
+
+class _JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, with too-deep nesting a 400 even where the body is read with silent=True."""
+
+    def loads(self, s, **kwargs):
+        """Parse JSON; RecursionError becomes JsonTooDeep (an HTTP error, not a ValueError)."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise JsonTooDeep() from None
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure per request when it came over HTTPS."""
 
@@ -66,6 +87,9 @@ def init(app: Flask, force_secure: bool = False) -> None:
         REMEMBER_COOKIE_SECURE=secure,
     )
     app.session_interface = _SessionInterface()
+    app.json = _JsonProvider(app)
+    app.register_error_handler(JsonTooDeep, lambda exc: (
+        jsonify(error="json_too_deep", message=exc.description), 400))
     # Found by schemathesis: /api/v1/broadcasts/9223372036854775808 crashed SQLite. Routes
     # are registered after this runs, so every <int:...> gets the bound.
     app.url_map.converters["int"] = BoundedInt
