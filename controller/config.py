@@ -56,6 +56,9 @@ class Settings:
     run_scheduler: bool = True
     cookie_secure: bool = False
     """Mark cookies Secure even on plain HTTP (the site is behind an HTTPS proxy)."""
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the web server whose X-Forwarded-For/-Proto are believed
+    (0: none; the headers are then dropped, so a client cannot pick its own address)."""
     broker_tls_port: int = 0
     """Managed broker: also listen with TLS on this port (0: no TLS listener)."""
     broker_cafile: str = ""
@@ -123,6 +126,8 @@ def validate(s: Settings) -> Settings:
     for key in ("broker_port", "web_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ConfigError(f"setting '{key}' must be a TCP port")
+    if not 0 <= s.trusted_proxies <= 5:
+        raise ConfigError("setting 'trusted_proxies' must be a number of proxies from 0 to 5")
     for key in ("max_text_chars", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive")
