@@ -147,3 +147,34 @@ def test_login_keeps_a_same_site_next(app, controller):
     r = app.test_client().post("/login?next=%2Fbroadcasts%3Fpage%3D2",
                                data={"username": "thu-ky", "password": "mat-khau-dung-8"})
     assert r.headers["Location"] == "/broadcasts?page=2"
+
+
+@pytest.mark.parametrize("path", ["/compose", "/users", "/api/v1/broadcasts"])
+def test_upload_without_login_is_refused_before_its_body_is_read(app, path):
+    app.config.update(WTF_CSRF_ENABLED=True)  # the CSRF check reads the form: it must not get to
+    r = app.test_client().post(path, content_type="multipart/form-data; boundary=x",
+                               environ_overrides={"wsgi.input": ExplodingStream(),
+                                                  "CONTENT_LENGTH": str(1024 * 1024)})
+    assert r.status_code == 413
+
+
+@pytest.mark.process
+def test_real_server_refuses_a_200_mb_body_by_its_length_without_reading_it(app):
+    import socket
+
+    from controller.server import WebServer
+    from tests.support.processes import free_port
+
+    port = free_port()
+    web = WebServer(app, "127.0.0.1", port)
+    web.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            # Headers only: a server that waits for the 200 MB never answers, and recv times out.
+            sock.sendall(b"POST /compose HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: multipart/form-data; boundary=x\r\n"
+                         b"Content-Length: 209715200\r\n\r\n")
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    finally:
+        web.stop()
