@@ -18,6 +18,8 @@ from protocol.topics import Topics
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$ hashes
 CONTROLLER_USER = "controller"
+MAX_PACKET_SIZE = 256 * 1024
+MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 
 def new_secret() -> str:
@@ -75,7 +77,8 @@ def render_acl(topics: Topics, speaker_ids: list[str]) -> str:
             f"user {sid}",
             f"topic read {topics.cmd(sid)}",
             f"topic write {topics.ack(sid)}",
-            f"topic readwrite {topics.state(sid)}",
+            # Write-only: the agent never reads its state back (a retained copy is for others).
+            f"topic write {topics.state(sid)}",
             f"topic read {topics.controller_state()}",
             "",
         ]
@@ -110,6 +113,13 @@ def render_config(
         # broadcast's acks (4 per speaker) overflowed the controller's queue and
         # Mosquitto dropped QoS 1 messages silently (measured in bench/ingest.py).
         "max_queued_messages 200000",
+        # Bytes too: 200,000 messages of a hostile size would fill memory; a real ack or
+        # state is well under 1 KB, a command under 2 KB.
+        f"max_queued_bytes {MAX_QUEUED_BYTES}",
+        # A speaker could retain (or queue for the controller) 10 MB messages; nothing in
+        # the protocol comes near this. A bigger packet disconnects its sender and is not
+        # stored (Mosquitto 2.0.11 does the same for the deprecated message_size_limit).
+        f"max_packet_size {MAX_PACKET_SIZE}",
         "max_inflight_messages 100",
         f"listener {port} {bind}",
         "protocol mqtt",

@@ -85,9 +85,9 @@ class Probe:
         _, mid = self.c.subscribe(topic, qos=1)
         return self.wait(lambda: self.subacks.get(mid), what="SUBACK")
 
-    def publish(self, topic: str, payload: bytes) -> int:
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
         """Publish at QoS 1; return the PUBACK reason code (0 = accepted, 135 = not authorized)."""
-        mid = self.c.publish(topic, payload, qos=1).mid
+        mid = self.c.publish(topic, payload, qos=1, retain=retain).mid
         self.wait(lambda: mid in self.pubacks, what="PUBACK")
         return self.pubacks[mid]
 

@@ -74,3 +74,29 @@ def test_anonymous_and_wrong_credentials_are_refused(broker, user, password):
         assert p.connect() in (NOT_AUTHORIZED, BAD_CREDENTIALS)
     finally:
         p.close()
+
+
+def test_speaker_cannot_read_back_its_own_state_topic(broker, clients):
+    t, a, ctl = broker.topics, clients["a"], clients["ctl"]
+    a.subscribe(t.state("spk-a"))  # Mosquitto grants it and filters on delivery
+    assert ctl.subscribe(t.state("spk-a")) == [1]
+    assert a.publish(t.state("spk-a"), b"own state") in (0, NO_SUBSCRIBERS)
+    ctl.wait(lambda: ctl.got(t.state("spk-a")), what="state reaches the controller")
+    time.sleep(0.5)  # the controller has it; A's copy (if it could read) would be here too
+    assert a.got(t.state("spk-a")) == []
+
+
+def test_speaker_cannot_retain_a_10_mb_message(broker, clients):
+    t, a = broker.topics, clients["a"]
+    assert a.publish(t.state("spk-a"), b'{"online": true}', retain=True) in (0, NO_SUBSCRIBERS)
+    mid = a.c.publish(t.state("spk-a"), b"x" * (10 * 1024 * 1024), qos=1, retain=True).mid
+    a.wait(lambda: a.disconnects or mid in a.pubacks, what="the broker's answer")
+    assert a.disconnects, f"accepted with reason code {a.pubacks.get(mid)}"
+    a.close()  # or paho resends the packet at every reconnect
+    late = Probe(broker.port, "controller", broker.controller_password)
+    try:
+        assert late.connect() == 0 and late.subscribe(t.state("spk-a")) == [1]
+        late.wait(lambda: late.got(t.state("spk-a")), what="the retained state")
+        assert late.got(t.state("spk-a")) == [b'{"online": true}']
+    finally:
+        late.close()
