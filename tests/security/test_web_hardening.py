@@ -178,3 +178,16 @@ def test_real_server_refuses_a_200_mb_body_by_its_length_without_reading_it(app)
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     finally:
         web.stop()
+
+
+def test_media_is_cached_privately_never_by_a_shared_cache(app, controller, tmp_path):
+    with controller.db.session() as s:
+        registry.add_speaker(s, "spk-a", "Ấp Mỹ An")
+    mp3 = tmp_path / "a.mp3"
+    mp3.write_bytes(b"ID3" + b"\0" * 100)
+    sha, _ = controller.store.put(mp3)
+    url = controller.store.signed_url("http://localhost", sha, "spk-a", 600)
+    r = app.test_client().get(url.removeprefix("http://localhost"))
+    assert r.status_code == 200
+    cache = r.headers["Cache-Control"]
+    assert "private" in cache and "public" not in cache, cache
