@@ -20,8 +20,8 @@ def security_warnings(cfg: AgentConfig, config_path: str | Path | None) -> list[
     out = []
     if config_path and cfg.broker.password:
         mode = Path(config_path).stat().st_mode
-        if mode & (stat.S_IRWXO | stat.S_IRGRP | stat.S_IWGRP):
-            out.append(("secrets", f"{config_path} holds the broker secret but other users can "
+        if mode & stat.S_IRWXO:  # the service's group may read it (install.sh: 0640)
+            out.append(("secrets", f"{config_path} holds the broker secret but every user can "
                         f"read it (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {config_path}",
                         True))
     if not cfg.broker.tls:
