@@ -100,3 +100,24 @@ def test_speaker_cannot_retain_a_10_mb_message(broker, clients):
         assert late.got(t.state("spk-a")) == [b'{"online": true}']
     finally:
         late.close()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 item 3 is open: the broker does not bind a "
+                   "client id to its username yet (see docs/security.md, 'Known gap')")
+def test_a_speaker_using_another_speakers_client_id_disturbs_no_one(broker):
+    t = broker.topics
+    pw_a, pw_b = broker.add_speaker("spk-a"), broker.add_speaker("spk-b")
+    victim = Probe(broker.port, "spk-b", pw_b, "speaker-spk-b")
+    attacker = Probe(broker.port, "spk-a", pw_a, "speaker-spk-b")  # ap-1's password, ap-2's id
+    ctl = Probe(broker.port, "controller", broker.controller_password)
+    try:
+        assert victim.connect() == 0 and victim.subscribe(t.cmd("spk-b")) == [1]
+        assert ctl.connect() == 0
+        assert attacker.connect() == 0
+        assert ctl.publish(t.cmd("spk-b"), b"for B") in (0, NO_SUBSCRIBERS)
+        victim.wait(lambda: victim.got(t.cmd("spk-b")) or victim.disconnects,
+                    what="B gets its command or is knocked off")
+        assert victim.disconnects == []
+    finally:
+        for p in (attacker, victim, ctl):
+            p.close()
