@@ -93,22 +93,18 @@ def test_speaker_cannot_retain_a_10_mb_message(broker, clients):
     a.wait(lambda: a.disconnects or mid in a.pubacks, what="the broker's answer")
     assert a.disconnects, f"accepted with reason code {a.pubacks.get(mid)}"
     a.close()  # or paho resends the packet at every reconnect
-    late = Probe(broker.port, "controller", broker.controller_password)
-    try:
-        assert late.connect() == 0 and late.subscribe(t.state("spk-a")) == [1]
-        late.wait(lambda: late.got(t.state("spk-a")), what="the retained state")
-        assert late.got(t.state("spk-a")) == [b'{"online": true}']
-    finally:
-        late.close()
+    late = clients["ctl"]  # subscribing now, it gets what the broker retained
+    assert late.subscribe(t.state("spk-a")) == [1]
+    late.wait(lambda: late.got(t.state("spk-a")), what="the retained state")
+    assert late.got(t.state("spk-a")) == [b'{"online": true}']
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 3 is open: the broker does not bind a "
-                   "client id to its username yet (see docs/security.md, 'Known gap')")
-def test_a_speaker_using_another_speakers_client_id_disturbs_no_one(broker):
+@pytest.mark.parametrize("stolen_id", ["speaker-spk-b", "spk-b"])
+def test_a_speaker_using_another_speakers_client_id_disturbs_no_one(broker, stolen_id):
     t = broker.topics
     pw_a, pw_b = broker.add_speaker("spk-a"), broker.add_speaker("spk-b")
     victim = Probe(broker.port, "spk-b", pw_b, "speaker-spk-b")
-    attacker = Probe(broker.port, "spk-a", pw_a, "speaker-spk-b")  # ap-1's password, ap-2's id
+    attacker = Probe(broker.port, "spk-a", pw_a, stolen_id)  # one's password, the other's id
     ctl = Probe(broker.port, "controller", broker.controller_password)
     try:
         assert victim.connect() == 0 and victim.subscribe(t.cmd("spk-b")) == [1]
@@ -120,4 +116,25 @@ def test_a_speaker_using_another_speakers_client_id_disturbs_no_one(broker):
         assert victim.disconnects == []
     finally:
         for p in (attacker, victim, ctl):
+            p.close()
+
+
+def test_another_speakers_client_id_does_not_wipe_its_queued_session(broker):
+    t = broker.topics
+    pw_a, pw_b = broker.add_speaker("spk-a"), broker.add_speaker("spk-b")
+    victim = Probe(broker.port, "spk-b", pw_b, "spk-b")
+    assert victim.connect(clean_start=False, session_expiry=3600) == 0
+    assert victim.subscribe(t.cmd("spk-b")) == [1]
+    victim.close()  # away; the broker keeps its session and queues its commands
+    attacker = Probe(broker.port, "spk-a", pw_a, "spk-b")
+    ctl = Probe(broker.port, "controller", broker.controller_password)
+    back = Probe(broker.port, "spk-b", pw_b, "spk-b")
+    try:
+        assert attacker.connect(clean_start=True) == 0  # would wipe spk-b's session
+        assert ctl.connect() == 0
+        assert ctl.publish(t.cmd("spk-b"), b"queued for B") == 0  # 16 if nobody subscribed
+        assert back.connect(clean_start=False, session_expiry=3600) == 0
+        back.wait(lambda: back.got(t.cmd("spk-b")), what="the queued command")  # no resubscribe
+    finally:
+        for p in (attacker, ctl, back):
             p.close()

@@ -68,6 +68,7 @@ def test_retained_fake_rejection_is_audited_once_across_controller_restarts(runn
     with ctl.db.session() as s:
         _, pw = registry.add_speaker(s, "spk-a", "Ấp Mỹ An")
     ctl.start(web_port=free_port())
+    wait_for(ctl.bus.connected.is_set, what="controller connected")
     pi = Probe(ctl.broker.port, "spk-a", pw, "speaker-spk-a")
     try:
         assert pi.connect() == 0

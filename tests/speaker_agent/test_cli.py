@@ -90,3 +90,15 @@ def test_check_warns_about_a_readable_password_and_no_tls_and_strict_fails(agent
     os.chmod(agent.config_path, 0o600)
     out = run_check(agent)
     assert out.returncode == 0 and "secrets" not in out.stdout and "WARN  tls" in out.stdout
+
+
+def test_check_while_the_agent_is_away_keeps_its_queued_command(agents, controller, media, mp3s):
+    agent = agents("ap-1")
+    agent.stop()
+    controller.wait_state("ap-1", lambda s: not s.online)
+    m = media.add("short.mp3", mp3s["short"], 1500)
+    cmd = controller.send(controller.command("ap-1", media=m, play_in=6))  # queued by the broker
+    out = run_check(agent)  # the broker gives the check the agent's client id and session
+    assert out.returncode == 0, out.stdout + out.stderr
+    agent.start()
+    controller.wait_ack(cmd.id, "played")
