@@ -134,7 +134,11 @@ class ManagedBroker:
             self.port = next_free_port(self.requested_port + 1, self.bind)
             log.info("port %d is taken; managed broker uses %d", self.requested_port, self.port)
         taken = {self.port, self.tls.port if self.tls else 0}
-        self.controller_port = next(p for p in iter(_free_loopback_port, None) if p not in taken)
+        # Kept across restarts, so a connected controller's reconnects find it again.
+        if (self.controller_port in taken or self.controller_port is None
+                or not port_is_free(self.controller_port, "127.0.0.1")):
+            self.controller_port = next(p for p in iter(_free_loopback_port, None)
+                                        if p not in taken)
         self.write_config()
         log_path = self.files_dir / "mosquitto.stderr"
         with open(log_path, "ab") as err:
