@@ -17,10 +17,16 @@ def clients(broker):
     made: list[Probe] = []
 
     def connect(user, password, client_id=None) -> Probe:
-        p = Probe(broker.port, user, password, client_id)
-        assert p.connect() == 0
-        made.append(p)
-        return p
+        # add_speaker rewrites passwd and SIGHUPs the broker; a CONNECT racing that reload
+        # was dropped once under load, so try again until the broker has the new account.
+        for _ in range(20):
+            p = Probe(broker.port, user, password, client_id)
+            if p.connect() == 0:
+                made.append(p)
+                return p
+            p.close()
+            time.sleep(0.25)
+        raise AssertionError(f"{user} could not connect")
 
     pw_a, pw_b = broker.add_speaker("spk-a"), broker.add_speaker("spk-b")
     out = {"a": connect("spk-a", pw_a, "speaker-spk-a"), "b": connect("spk-b", pw_b, "speaker-spk-b"),
