@@ -174,7 +174,7 @@ def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
             print(f"  {ready} simulated speakers connected in {time.monotonic() - t:.1f} s "
                   f"({processes} processes)", flush=True)
             ids = [sid for sid, _ in site.speakers]
-            floor = FloorClient(site.broker_port, site.controller_password(), site.ctl.topics)
+            floor = FloorClient(site.controller_port, site.controller_password(), site.ctl.topics)
             try:
                 for n, r in zip(sizes, runs, strict=True):
                     floor.run(ids[:n], -n, 60)  # warm-up

@@ -37,8 +37,13 @@ class Site:
 
     @property
     def broker_port(self) -> int:
-        """Port of the bench-run managed broker."""
+        """Port of the bench-run managed broker (the speakers' listener)."""
         return self.broker.port
+
+    @property
+    def controller_port(self) -> int:
+        """The broker's controller listener, for clients logging in as the controller."""
+        return self.broker.controller_port
 
     def controller_password(self) -> str:
         """The controller's broker password (the floor publisher logs in as the controller)."""
@@ -65,7 +70,7 @@ class Site:
         self.web_port = free_port()
         pw = self.controller_password()
         self.env = {**os.environ, "COMMUNE_RADIO_TTS_ENGINES": "espeak",
-                    "COMMUNE_RADIO_BROKER_URL": f"mqtt://controller:{pw}@127.0.0.1:{self.broker_port}",
+                    "COMMUNE_RADIO_BROKER_URL": f"mqtt://controller:{pw}@127.0.0.1:{self.controller_port}",
                     "COMMUNE_RADIO_DATABASE_URL": self.ctl.settings.db_url}
         out = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(  # noqa: S603 - our own console script

@@ -111,12 +111,12 @@ def run_backend(name: str, db_url: str, deliveries: int, processes: int) -> dict
             acks = _seed_deliveries(site, deliveries)
             fleet.start()
             total = deliveries * 4
-            raw = RawCounter(site.broker_port, site.controller_password(),
+            raw = RawCounter(site.controller_port, site.controller_password(),
                              site.ctl.topics.all_acks())
             ingestor = Ingestor(SimpleNamespace(db=site.ctl.db))
             ingestor.start()
             first = []
-            addr = BrokerAddress("127.0.0.1", site.broker_port, "controller",
+            addr = BrokerAddress("127.0.0.1", site.controller_port, "controller",
                                  site.controller_password())
 
             def on_message(speaker_id, kind, payload):

@@ -40,4 +40,11 @@ def create_app(config: dict | None = None, controller=None) -> Flask:
     app.extensions["commune_radio"] = controller
 
     web.register(app)
+    if settings.trusted_proxies:
+        # Behind a reverse proxy every client has the proxy's address, so the per-address
+        # login limit would lock out everyone at once; believe exactly the configured hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     return app

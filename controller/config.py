@@ -57,6 +57,9 @@ class Settings:
     run_scheduler: bool = True
     cookie_secure: bool = False
     """Mark cookies Secure even on plain HTTP (the site is behind an HTTPS proxy)."""
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the web server whose X-Forwarded-For/-Proto are believed
+    (0: none; the headers are then dropped, so a client cannot pick its own address)."""
     broker_tls_port: int = 0
     """Managed broker: also listen with TLS on this port (0: no TLS listener)."""
     broker_cafile: str = ""
@@ -164,6 +167,8 @@ def validate(s: Settings) -> Settings:
             raise ConfigError(f"setting '{key}' must be a TCP port")
     if not -1 <= s.backup_hour <= 23:
         raise ConfigError("setting 'backup_hour' must be an hour 0-23, or -1 for no daily backup")
+    if not 0 <= s.trusted_proxies <= 5:
+        raise ConfigError("setting 'trusted_proxies' must be a number of proxies from 0 to 5")
     for key in ("max_text_chars", "backup_keep", "live_idle_s", "live_source_grace_s",
                 "live_start_window_s", "command_ttl_s", "resend_after_s", "validity_s", "stale_after_s",
                 "relay_silence_s", "relay_recheck_s"):

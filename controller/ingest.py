@@ -9,7 +9,7 @@ import threading
 import sqlalchemy as sa
 
 from controller import stream_ingest
-from controller.models import Delivery, DeliveryEvent, Speaker, utcnow
+from controller.models import AuditEvent, Delivery, DeliveryEvent, Speaker, utcnow
 from controller.services import audit, deliveries
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, SpeakerState
@@ -92,12 +92,15 @@ class Ingestor:
                       if kind == "ack" and m.command_id not in deliveries_by_cmd}
             streams_by_cmd = stream_ingest.deliveries(s, others) if others else {}
             seen_streams = stream_ingest.seen_events(s, streams_by_cmd.values())
+            rejected = self._audited_rejections(
+                s, {(sid, m.command_id) for sid, kind, m in decoded
+                    if kind == "ack" and m.event == "rejected"})
             with s.no_autoflush:
                 for speaker_id, kind, msg in decoded:
                     if kind == "ack" and msg.command_id in streams_by_cmd:
                         self._stream_ack(s, speaker_id, msg, streams_by_cmd, seen_streams)
                     elif kind == "ack":
-                        self._ack(s, speaker_id, msg, deliveries_by_cmd, seen)
+                        self._ack(s, speaker_id, msg, deliveries_by_cmd, seen, rejected)
                     else:
                         self._state(s, speaker_id, msg)
 
@@ -114,6 +117,16 @@ class Ingestor:
         return seen
 
     @staticmethod
+    def _audited_rejections(s, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(speaker, command id) of these rejections already in the audit log."""
+        if not keys:
+            return set()
+        rows = s.execute(sa.select(AuditEvent.actor, AuditEvent.target).where(
+            AuditEvent.action == "command_rejected",
+            AuditEvent.target.in_(sorted({cmd for _, cmd in keys}))))
+        return {(r[0], r[1]) for r in rows} & keys
+
+    @staticmethod
     def _deliveries(s, command_ids: set[str]) -> dict[str, Delivery]:
         found: dict[str, Delivery] = {}
         ids = sorted(command_ids)
@@ -123,7 +136,7 @@ class Ingestor:
         return found
 
     def _ack(self, s, topic_speaker: str, ack: Ack, by_cmd: dict[str, Delivery],
-             seen: set) -> None:
+             seen: set, rejected: set) -> None:
         # The broker's ACL lets a speaker write only its own ack topic, so the topic is
         # the authenticated identity; a payload claiming another speaker is a forgery.
         if ack.speaker_id != topic_speaker:
@@ -132,7 +145,10 @@ class Ingestor:
             audit.record(s, "ack_forged", actor=topic_speaker, target=ack.command_id,
                          detail=f"claimed speaker {ack.speaker_id}")
             return
-        if ack.event == "rejected":
+        if ack.event == "rejected" and (topic_speaker, ack.command_id) not in rejected:
+            # Deduped first: a retained fake rejection came back at every controller
+            # reconnect, and an agent resends an unconfirmed ack; each is one audit row.
+            rejected.add((topic_speaker, ack.command_id))
             audit.record(s, "command_rejected", actor=topic_speaker, target=ack.command_id,
                          detail=ack.detail)
         d = by_cmd.get(ack.command_id)

@@ -36,6 +36,12 @@ def next_free_port(start: int, host: str = "127.0.0.1", tries: int = 200) -> int
     raise RuntimeError(f"no free port in {start}..{start + tries - 1}")
 
 
+def _free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     # If the controller dies, even by kill -9, the kernel sends the broker SIGTERM, so it
     # saves its persistence file and frees the port instead of lingering as an orphan.
@@ -90,6 +96,8 @@ class ManagedBroker:
         self.port = port
         self.bind = bind
         self.tls = tls
+        self.controller_port: int | None = None
+        """The controller's own loopback listener (chosen at start; only its account)."""
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -105,7 +113,7 @@ class ManagedBroker:
         user = pwd.getpwuid(os.getuid()).pw_name
         text = broker_files.render_config(
             port=self.port, files_dir=self.files_dir, run_as_user=user, bind=self.bind,
-            tls=self.tls,
+            tls=self.tls, controller_port=self.controller_port,
         )
         broker_files.write_private(self.config_path, text)
 
@@ -113,6 +121,9 @@ class ManagedBroker:
         """Write the password file and ACL (and reload a running broker)."""
         broker_files.write_private(self.files_dir / "passwd",
                                    broker_files.render_password_file(accounts))
+        controller = {u: h for u, h in accounts.items() if u == broker_files.CONTROLLER_USER}
+        broker_files.write_private(self.files_dir / broker_files.CONTROLLER_PASSWD,
+                                   broker_files.render_password_file(controller))
         broker_files.write_private(self.files_dir / "acl", acl)
         self.reload()
 
@@ -122,6 +133,12 @@ class ManagedBroker:
         if not port_is_free(self.requested_port, self.bind):
             self.port = next_free_port(self.requested_port + 1, self.bind)
             log.info("port %d is taken; managed broker uses %d", self.requested_port, self.port)
+        taken = {self.port, self.tls.port if self.tls else 0}
+        # Kept across restarts, so a connected controller's reconnects find it again.
+        if (self.controller_port in taken or self.controller_port is None
+                or not port_is_free(self.controller_port, "127.0.0.1")):
+            self.controller_port = next(p for p in iter(_free_loopback_port, None)
+                                        if p not in taken)
         self.write_config()
         log_path = self.files_dir / "mosquitto.stderr"
         with open(log_path, "ab") as err:

@@ -92,6 +92,15 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class LoginAddress(Base):
+    """Login attempts from one client address in the current window (the per-address limit)."""
+
+    __tablename__ = "login_addresses"
+    ip: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+
+
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored."""
 

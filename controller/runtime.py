@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -110,6 +111,13 @@ class Controller:
                              username=broker_files.CONTROLLER_USER,
                              password=self.controller_broker_password())
 
+    def controller_address(self):
+        """Where the controller itself connects: the managed broker's controller listener."""
+        addr = self.broker_address()
+        if self.settings.broker_url or self.broker is None or not self.broker.controller_port:
+            return addr
+        return replace(addr, port=self.broker.controller_port)
+
     def broker_tls(self) -> broker_files.TlsSettings | None:
         """The managed broker's TLS listener from settings, or None."""
         s = self.settings
@@ -164,7 +172,7 @@ class Controller:
         self.streams_server.start()
         self.ingestor = Ingestor(self)
         self.ingestor.start()
-        self.bus = MqttBus(self.broker_address(), self.topics, self.ingestor.on_message)
+        self.bus = MqttBus(self.controller_address(), self.topics, self.ingestor.on_message)
         self.dispatcher = Dispatcher(self, self.bus)
         self.bus.start()
         self.dispatcher.start()

@@ -19,13 +19,23 @@ def free_web_port(host: str, port: int) -> int:
 
 
 class WebServer:
-    """waitress in a thread, stoppable."""
+    """waitress in a thread, stoppable.
+
+    waitress reads a whole request body before the app sees it, so the size cap must be
+    waitress's own: `max_request_body_size` refuses a larger Content-Length with 413 at
+    once, without reading the body (it used to take 200 MB before Flask said 413).
+    X-Forwarded-* headers reach the app only when proxies are trusted (the app's ProxyFix
+    then believes exactly that many hops); otherwise waitress drops them.
+    """
 
     def __init__(self, app, host: str, port: int, threads: int = 8):
         from waitress.server import create_server
 
-        self.server = create_server(app, host=host, port=port, threads=threads,
-                                    ident="commune-radio", clear_untrusted_proxy_headers=True)
+        settings = app.extensions["commune_radio"].settings
+        self.server = create_server(
+            app, host=host, port=port, threads=threads, ident="commune-radio",
+            clear_untrusted_proxy_headers=not settings.trusted_proxies,
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
 
     def start(self) -> None:

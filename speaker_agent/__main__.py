@@ -1,4 +1,4 @@
-"""`speaker-agent --config PATH [--check]`: run the daemon, or check its set-up in plain words."""
+"""`speaker-agent --config PATH [--check [--strict]]`: run the daemon, or check its set-up in plain words."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import signal
+import stat
 import sys
 from pathlib import Path
 
@@ -14,7 +15,22 @@ from speaker_agent.config import AgentConfig, ConfigError, load
 log = logging.getLogger("speaker_agent")
 
 
-def check(cfg: AgentConfig) -> int:
+def security_warnings(cfg: AgentConfig, config_path: str | Path | None) -> list[tuple[str, str, bool]]:
+    """(name, words, fails in strict mode) for each risky setting: a readable secret, no TLS."""
+    out = []
+    if config_path and cfg.broker.password:
+        mode = Path(config_path).stat().st_mode
+        if mode & stat.S_IRWXO:  # the service's group may read it (install.sh: 0640)
+            out.append(("secrets", f"{config_path} holds the broker secret but every user can "
+                        f"read it (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {config_path}",
+                        True))
+    if not cfg.broker.tls:
+        out.append(("tls", f"[broker] tls = false: the broker secret and every command cross the "
+                    f"network to {cfg.broker.host} in clear; use TLS outside a trusted LAN", False))
+    return out
+
+
+def check(cfg: AgentConfig, config_path: str | Path | None = None, strict: bool = False) -> int:
     """Check config, data dir, audio, volume, GPIO and broker; print each result; 0 if all pass."""
     from speaker_agent.mqtt_link import probe_broker
     from speaker_agent.player import make_player
@@ -54,7 +70,16 @@ def check(cfg: AgentConfig) -> int:
         except Exception as exc:  # every check reports, whatever broke
             failed += 1
             print(f"FAIL  {name:7} {exc}")
-    print("all checks passed" if not failed else f"{failed} check(s) failed")
+    warnings = 0
+    for name, words, strict_fails in security_warnings(cfg, config_path):
+        if strict and strict_fails:
+            failed += 1
+            print(f"FAIL  {name:7} {words}")
+        else:
+            warnings += 1
+            print(f"WARN  {name:7} {words}")
+    note = f" ({warnings} warning(s))" if warnings else ""
+    print(f"all checks passed{note}" if not failed else f"{failed} check(s) failed{note}")
     return 1 if failed else 0
 
 
@@ -63,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="speaker-agent", description=__doc__)
     parser.add_argument("--config", required=True, help="path of the agent's TOML config file")
     parser.add_argument("--check", action="store_true", help="check the set-up and exit")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --check: a config file others can read fails the check")
     args = parser.parse_args(argv)
     try:
         cfg = load(args.config)
@@ -72,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=cfg.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check:
-        return check(cfg)
+        return check(cfg, args.config, strict=args.strict)
     log.debug("config: %s", json.dumps(cfg.redacted()))
     from speaker_agent.agent import Agent
 

@@ -1,6 +1,6 @@
 """The agent's MQTT 5 link; the only module that imports paho.
 
-- Persistent session: fixed client id `speaker-<id>`, clean_start off and a long
+- Persistent session: fixed client id (the account name), clean_start off and a long
   session expiry, so the broker queues commands while the Pi is offline.
 - Subscribes in on_connect, so every reconnect resubscribes; checks CONNACK.
 - TCP_NODELAY on the socket: paho leaves Nagle on (DESIGN.md, 44 ms vs 5.8 ms).
@@ -77,7 +77,9 @@ class MqttLink:
 
     def _make_client(self) -> mqtt.Client:
         b = self.cfg.broker
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"speaker-{self.cfg.speaker_id}",
+        # The account name: the broker replaces the client id with it anyway
+        # (use_username_as_clientid), so one speaker cannot take over another's session.
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=b.username,
                              protocol=mqtt.MQTTv5)
         client.username_pw_set(b.username, b.password)
         if b.tls:
@@ -225,12 +227,15 @@ class MqttLink:
 
 
 def probe_broker(cfg: AgentConfig, timeout: float = 10.0) -> str:
-    """Connect once with the agent's credentials (clean, no session); plain words or RuntimeError."""
+    """Connect once with the agent's credentials, keeping its session; plain words or RuntimeError."""
     b = cfg.broker
     result: dict = {}
     done = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"speaker-{cfg.speaker_id}-check",
-                         protocol=mqtt.MQTTv5)
+    # The broker gives this connection the account name as client id, so it takes over the
+    # running agent's session: resume it (no clean start, same expiry) and acknowledge
+    # nothing, so queued commands stay queued for the agent, which reconnects on its own.
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=b.username,
+                         protocol=mqtt.MQTTv5, manual_ack=True)
     client.username_pw_set(b.username, b.password)
     if b.tls:
         client.tls_set(ca_certs=b.ca_file or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
@@ -241,7 +246,9 @@ def probe_broker(cfg: AgentConfig, timeout: float = 10.0) -> str:
 
     client.on_connect = on_connect
     try:
-        client.connect(b.host, b.port, b.keepalive, clean_start=True)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = b.session_expiry_s
+        client.connect(b.host, b.port, b.keepalive, clean_start=False, properties=props)
     except (OSError, ssl.SSLError) as exc:
         raise RuntimeError(f"cannot reach broker {b.host}:{b.port}: {exc}") from None
     client.loop_start()

@@ -34,7 +34,7 @@ class System:
         self.tmp = tmp
         self.broker = broker
         data = tmp / "data"
-        url = (f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}")
+        url = (f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}")
         settings = {"database_url": db_url_for(tmp), "tts_engines": "espeak", "broker_url": url,
                     "lead_time_s": lead_s, "validity_s": validity_s}
         self.env = {f"COMMUNE_RADIO_{k.upper()}": str(v) for k, v in settings.items()}

@@ -11,6 +11,7 @@ from web import serializers
 from web.auth import api_auth, csrf
 from web.context import ctl
 from web.openapi import spec
+from web.security import JsonTooDeep
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: CSRF does not apply
@@ -33,6 +34,8 @@ def json_body() -> dict:
         raise BadRequest("send a JSON body with Content-Type: application/json")
     try:
         body = request.get_json()
+    except JsonTooDeep:
+        raise
     except BadRequest:
         raise BadRequest("malformed JSON") from None
     if not isinstance(body, dict):

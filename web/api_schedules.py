@@ -25,6 +25,7 @@ bp = Blueprint("api_schedules", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies
 EDIT_ROLES = ("admin", "editor", "approver")
 MAX_AGENDA_DAYS = 62
+AGENDA_YEARS = (1970, 9000)
 
 
 @bp.errorhandler(ServiceError)
@@ -162,11 +163,19 @@ def _bound(name: str, default: datetime, tz: ZoneInfo) -> datetime:
         return default
     try:
         if len(raw) == 10 or "/" in raw:  # a local date: its midnight in the commune
-            return datetime.combine(parse_date(raw), time(), tz).astimezone(UTC)
-        return parse_time(raw, name)
+            at = datetime.combine(parse_date(raw), time(), tz).astimezone(UTC)
+        else:
+            at = parse_time(raw, name)
     except (ValueError, ProtocolError):
         raise ServiceError("bad_range", f"'{name}' must be a date (YYYY-MM-DD) or an RFC 3339 "
                            "instant", field=name) from None
+    except OverflowError:
+        at = datetime.min.replace(tzinfo=UTC)  # year 1 in UTC+7 is year 0 in UTC
+    if not AGENDA_YEARS[0] <= at.year <= AGENDA_YEARS[1]:
+        # 9999-12-31 + 7 days, or year 1 in UTC+7, overflowed datetime: a 500 before this.
+        raise ServiceError("bad_range", f"'{name}' must be within the years {AGENDA_YEARS[0]}"
+                           f"-{AGENDA_YEARS[1]}", field=name)
+    return at
 
 
 @bp.get("/agenda")

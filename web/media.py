@@ -36,7 +36,12 @@ def audio(sha256: str):
     if not path.exists():
         abort(404)
     # conditional=True gives Range support, so agents can resume interrupted downloads.
-    return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=86400)
+    resp = send_file(path, mimetype="audio/mpeg", conditional=True, max_age=86400)
+    # private: a shared cache (a proxy at the commune office) must not keep serving the
+    # file to a speaker after it is revoked; only the agent's own cache may keep it.
+    resp.cache_control.public = False
+    resp.cache_control.private = True
+    return resp
 
 
 def _user_may_hear(sha256: str) -> bool:

@@ -230,8 +230,20 @@ def csv_text(rows, tz: ZoneInfo, header=CSV_HEADER, cells=machine_cells) -> Iter
     writer.writerow(header)
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow(cells(r, tz))
+        writer.writerow([spreadsheet_safe(v) for v in cells(r, tz)])
         yield flush()
+
+
+# Excel and LibreOffice run a cell that starts with one of these as a formula (OWASP "CSV
+# Injection"); titles are typed by staff and ack details come from the speakers' Pis.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _fmt(at: datetime | None, tz: ZoneInfo) -> str:

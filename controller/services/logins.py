@@ -3,15 +3,23 @@
 - An account is locked for `LOCK_MINUTES` after `MAX_ACCOUNT_FAILURES` failed attempts
   in a row (the counter and the lock live on the User row, so they hold across
   restarts and across web worker processes).
-- A client address is refused for `LOCK_MINUTES` after `MAX_IP_FAILURES` failures
-  within the last `LOCK_MINUTES`, counted from the audit log, so one machine cannot
+- A client address is refused for `LOCK_MINUTES` once it has made more than
+  `MAX_IP_FAILURES` failed attempts in a window of `LOCK_MINUTES`, so one machine cannot
   guess passwords across many accounts.
 - Every attempt is audited: `login`, `login_failed` (with the reason) and
   `account_locked`.
 
-A locked account answers "locked" even to the right password, and an unknown
-username costs the same argon2 work as a known one, so neither the lock nor the
-answer time tells an attacker which usernames exist or which guess was right.
+Both counters are taken *before* the password is checked, with one atomic statement
+(`UPDATE ... SET failed_logins = failed_logins + 1 ... RETURNING`, and an upsert with
+RETURNING for the address; SQLite >= 3.35 and PostgreSQL), and committed at once. Reading
+the counter, checking the password and writing the counter back let 30 parallel guesses
+make 27 password checks and never lock the account: each read 4/5. Now the N-th parallel
+attempt knows it is the N-th, and past the limit it is refused without a check.
+
+A locked account answers "locked" even to the right password, which it does not check
+(a flood against a locked account costs no argon2 work). An unknown username costs the
+same argon2 work as a known one and gets the same answer as a wrong password, so the
+answer time does not tell which usernames exist or which guess was right.
 """
 
 from __future__ import annotations
@@ -20,9 +28,11 @@ import math
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from controller.models import AuditEvent, User, utcnow
+from controller.models import LoginAddress, User, UTCDateTime, utcnow
 from controller.services import audit, users
 
 MAX_ACCOUNT_FAILURES = 5
@@ -58,21 +68,42 @@ def _minutes_until(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-def ip_locked_until(s: Session, ip: str | None, now: datetime | None = None,
-                    max_failures: int = MAX_IP_FAILURES,
-                    lock_minutes: int = LOCK_MINUTES) -> datetime | None:
-    """When the address may try again, if it has failed too often lately; else None."""
+def _reserve_address(s: Session, ip: str | None, now: datetime, max_failures: int,
+                     lock_minutes: int) -> datetime | None:
+    """Count one attempt from the address; when it is over the limit, until when it is refused."""
     if not ip:
         return None
-    now = now or utcnow()
-    window = now - timedelta(minutes=lock_minutes)
-    times = s.scalars(sa.select(AuditEvent.at).where(
-        AuditEvent.action == "login_failed", AuditEvent.ip == ip, AuditEvent.at > window,
-    ).order_by(AuditEvent.at.desc()).limit(max_failures)).all()
-    if len(times) < max_failures:
+    table = LoginAddress.__table__
+    insert = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    fresh = table.c.window_start <= now - timedelta(minutes=lock_minutes)
+    stmt = insert.values(ip=ip[:64], window_start=now, attempts=1).on_conflict_do_update(
+        index_elements=[table.c.ip],
+        set_={"attempts": sa.case((fresh, 1), else_=table.c.attempts + 1),
+              "window_start": sa.case((fresh, sa.literal(now, UTCDateTime)),
+                                      else_=table.c.window_start)},
+    ).returning(table.c.attempts, table.c.window_start)
+    attempts, window_start = s.execute(stmt).one()
+    if attempts <= max_failures:
         return None
-    # The address is free again once the oldest of its last N failures leaves the window.
-    return times[-1] + timedelta(minutes=lock_minutes)
+    return window_start + timedelta(minutes=lock_minutes)
+
+
+def _release_address(s: Session, ip: str | None) -> None:
+    """A successful login does not count against its address."""
+    if ip:
+        t = LoginAddress.__table__
+        s.execute(t.update().where(t.c.ip == ip[:64], t.c.attempts > 0)
+                  .values(attempts=t.c.attempts - 1))
+
+
+def _reserve_account(s: Session, user: User, now: datetime) -> int | None:
+    """Count one attempt on the account: its number, or None if the account is locked."""
+    t = User.__table__
+    return s.execute(
+        t.update().where(t.c.id == user.id,
+                         sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
+        .values(failed_logins=sa.func.coalesce(t.c.failed_logins, 0) + 1)
+        .returning(t.c.failed_logins)).scalar_one_or_none()
 
 
 def authenticate(s: Session, username: str, password: str, ip: str | None, *,
@@ -82,39 +113,47 @@ def authenticate(s: Session, username: str, password: str, ip: str | None, *,
     now = utcnow()
     name = (username or "").strip()[:80]
     actor = name or None
-    ip_until = ip_locked_until(s, ip, now, ip_max_failures, lock_minutes)
+    ip_until = _reserve_address(s, ip, now, ip_max_failures, lock_minutes)
     if ip_until is not None:
-        # Not recorded as login_failed, or a steady stream would keep the address locked forever.
+        # Not recorded as login_failed; the window ends on its own however many keep coming.
         audit.record(s, "login_refused", actor=actor, ip=ip, detail="address locked")
         return None, Refusal(LOCKED, _minutes_until(ip_until, now))
     user = s.scalar(sa.select(User).where(User.username == name)) if name else None
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        users.verify_password(user, password or "")  # same cost as a real attempt
-        audit.record(s, "login_failed", actor=actor, ip=ip, detail="account locked")
-        return None, Refusal(LOCKED, _minutes_until(user.locked_until, now))
+    attempt = _reserve_account(s, user, now) if user is not None else None
+    # Committed before the slow password check, so parallel attempts see these counts.
+    s.commit()
     if user is None:
         users.verify_password(User(password_hash=_DUMMY_HASH), password or "")  # same cost
         audit.record(s, "login_failed", actor=actor, ip=ip, detail="unknown user")
         return None, Refusal(BAD_CREDENTIALS)
+    if attempt is None or attempt > max_failures:
+        # Locked, or parallel attempts already used up the limit: the password is not checked.
+        s.refresh(user)
+        until = user.locked_until if user.locked_until and user.locked_until > now else None
+        audit.record(s, "login_failed", actor=actor, ip=ip, detail="account locked")
+        return None, Refusal(LOCKED, _minutes_until(until, now) if until else lock_minutes)
     if (not user.active or user.role in users.TOKEN_ONLY_ROLES
             or not users.verify_password(user, password or "")):
-        return None, _count_failure(s, user, ip, now, max_failures, lock_minutes)
-    user.failed_logins = 0
-    user.locked_until = None
+        return None, _count_failure(s, user, ip, now, attempt, max_failures, lock_minutes)
+    t = User.__table__
+    s.execute(t.update().where(t.c.id == user.id).values(failed_logins=0, locked_until=None))
+    _release_address(s, ip)
+    s.refresh(user)
     audit.record(s, "login", actor=user.username, ip=ip)
     return user, None
 
 
-def _count_failure(s: Session, user: User, ip: str | None, now: datetime, max_failures: int,
-                   lock_minutes: int) -> Refusal:
-    user.failed_logins = (user.failed_logins or 0) + 1
+def _count_failure(s: Session, user: User, ip: str | None, now: datetime, attempt: int,
+                   max_failures: int, lock_minutes: int) -> Refusal:
     detail = "inactive account" if not user.active else "bad password"
     audit.record(s, "login_failed", actor=user.username, ip=ip,
-                 detail=f"{detail} ({user.failed_logins}/{max_failures})")
-    if user.failed_logins < max_failures:
+                 detail=f"{detail} ({attempt}/{max_failures})")
+    if attempt < max_failures:
         return Refusal(BAD_CREDENTIALS)
-    user.failed_logins = 0
-    user.locked_until = now + timedelta(minutes=lock_minutes)
+    t = User.__table__
+    s.execute(t.update().where(t.c.id == user.id).values(
+        failed_logins=0, locked_until=now + timedelta(minutes=lock_minutes)))
+    s.refresh(user)
     audit.record(s, "account_locked", actor="system", target=user.username, ip=ip,
                  detail=f"{max_failures} failed logins; locked {lock_minutes} min")
     return Refusal(LOCKED, lock_minutes)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.process
 @pytest.fixture
 def running(settings, broker):
     """A controller started against the test broker, with one registered speaker."""
-    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}"
+    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}"
     ctl = Controller(dataclasses.replace(settings, broker_url=url))
     pw = broker.add_speaker("spk-1")
     with ctl.db.session() as s:

@@ -10,7 +10,7 @@ from controller.runtime import Controller
 
 
 def test_second_controller_on_the_same_data_directory_is_refused(settings, broker):
-    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}"
+    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}"
     s = dataclasses.replace(settings, broker_url=url, run_scheduler=False)
     first = Controller(s)
     first.start(web_port=1)

@@ -71,9 +71,17 @@ class Probe:
                 self._cond.wait(min(left, 0.2))
             return predicate()
 
-    def connect(self) -> int:
+    def connect(self, clean_start: bool = True, session_expiry: int = 0) -> int:
         """Connect; return the CONNACK reason code (0 = accepted)."""
-        self.c.connect("127.0.0.1", self.port, keepalive=30)
+        props = None
+        if session_expiry:
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = session_expiry
+        self.c.connect("127.0.0.1", self.port, keepalive=30, clean_start=clean_start,
+                       properties=props)
         self.c.loop_start()
         self.wait(lambda: self.connack is not None or self.disconnects, what="CONNACK")
         if self.connack is None:
@@ -85,9 +93,9 @@ class Probe:
         _, mid = self.c.subscribe(topic, qos=1)
         return self.wait(lambda: self.subacks.get(mid), what="SUBACK")
 
-    def publish(self, topic: str, payload: bytes) -> int:
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
         """Publish at QoS 1; return the PUBACK reason code (0 = accepted, 135 = not authorized)."""
-        mid = self.c.publish(topic, payload, qos=1).mid
+        mid = self.c.publish(topic, payload, qos=1, retain=retain).mid
         self.wait(lambda: mid in self.pubacks, what="PUBACK")
         return self.pubacks[mid]
 

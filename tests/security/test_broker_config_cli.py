@@ -38,7 +38,9 @@ def test_exported_files_run_a_broker_that_enforces_the_acl(tmp_path, env):
     secret_a = _secret_from_agent_config(tmp_path / "spk-a.toml")
     assert secret_a not in passwd and "spk-a:$7$" in passwd  # hashed, never plain
     assert "spk-b" not in passwd and "spk-b" not in (out / "acl").read_text()  # revoked
-    assert "allow_anonymous false" in (out / "mosquitto.conf").read_text()
+    conf = (out / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf and "use_username_as_clientid true" in conf
+    assert "max_packet_size" in conf and "max_queued_bytes" in conf
 
     broker = subprocess.Popen([find_mosquitto(), "-c", str(out / "mosquitto.conf")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -50,3 +50,36 @@ def test_revoked_speaker_is_disconnected_and_refused_others_keep_going(tmp_path,
     finally:
         for p in (a, b, watcher):
             p.close()
+
+
+def test_retained_fake_rejection_is_audited_once_across_controller_restarts(running):
+    import sqlalchemy as sa
+
+    from controller.models import AuditEvent
+    from protocol.messages import Ack, utc_now
+    from tests.support.processes import wait_for
+
+    def audited(ctl) -> int:
+        with ctl.db.session() as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == "command_rejected"))
+
+    ctl = running()
+    with ctl.db.session() as s:
+        _, pw = registry.add_speaker(s, "spk-a", "Ấp Mỹ An")
+    ctl.start(web_port=free_port())
+    wait_for(ctl.bus.connected.is_set, what="controller connected")
+    pi = Probe(ctl.broker.port, "spk-a", pw, "speaker-spk-a")
+    try:
+        assert pi.connect() == 0
+        fake = Ack("no-such-command", "spk-a", "rejected", utc_now(), detail="bad signature")
+        assert pi.publish(ctl.topics.ack("spk-a"), fake.encode(), retain=True) == 0
+    finally:
+        pi.close()
+    wait_for(lambda: audited(ctl) == 1, what="the rejection audited")
+    ctl.stop()
+    again = running()
+    again.start(web_port=free_port())
+    # The broker hands the retained ack to the new subscription; once it is ingested:
+    wait_for(lambda: again.ingestor.processed >= 1, what="the retained ack ingested again")
+    assert audited(again) == 1

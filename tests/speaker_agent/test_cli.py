@@ -73,3 +73,32 @@ def test_sigterm_during_playback_requeues_and_replays_after_restart(agents, cont
     agent.start()
     controller.wait_for(lambda: controller.events(cmd.id).count("played") == 1, what="played after restart")
     assert [p["outcome"] for p in agent.plays(cmd.id)] == ["interrupted", "completed"]
+
+
+def test_check_warns_about_a_readable_password_and_no_tls_and_strict_fails(agents):
+    import os
+
+    agent = agents("ap-1", start=False)
+    os.chmod(agent.config_path, 0o644)
+    out = run_check(agent)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "WARN  secrets" in out.stdout and "chmod 600" in out.stdout and "0644" in out.stdout
+    assert "WARN  tls" in out.stdout and "tls = false" in out.stdout
+    strict = subprocess.run([str(AGENT_BIN), "--config", str(agent.config_path), "--check",
+                             "--strict"], capture_output=True, text=True, timeout=60)
+    assert strict.returncode == 1 and "FAIL  secrets" in strict.stdout
+    os.chmod(agent.config_path, 0o600)
+    out = run_check(agent)
+    assert out.returncode == 0 and "secrets" not in out.stdout and "WARN  tls" in out.stdout
+
+
+def test_check_while_the_agent_is_away_keeps_its_queued_command(agents, controller, media, mp3s):
+    agent = agents("ap-1")
+    agent.stop()
+    controller.wait_state("ap-1", lambda s: not s.online)
+    m = media.add("short.mp3", mp3s["short"], 1500)
+    cmd = controller.send(controller.command("ap-1", media=m, play_in=6))  # queued by the broker
+    out = run_check(agent)  # the broker gives the check the agent's client id and session
+    assert out.returncode == 0, out.stdout + out.stderr
+    agent.start()
+    controller.wait_ack(cmd.id, "played")

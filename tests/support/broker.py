@@ -22,8 +22,13 @@ class TestBroker:
 
     @property
     def port(self) -> int:
-        """The port the broker listens on."""
+        """The port the broker listens on (the speakers' listener)."""
         return self.managed.port
+
+    @property
+    def controller_port(self) -> int:
+        """The controller's own loopback listener, where controllers connect."""
+        return self.managed.controller_port
 
     def _write(self) -> None:
         accounts = {u: broker_files.hash_password(p) for u, p in self.passwords.items()}

@@ -45,7 +45,10 @@ class FakeController:
         self.client.on_message = self._on_message
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
-        self.client.connect("127.0.0.1", broker.port, keepalive=10, clean_start=False, properties=props)
+        # The controller's listener: there client ids are free, so two fake controllers
+        # (a key rotation test) do not take over each other as on the speakers' listener.
+        self.client.connect("127.0.0.1", broker.controller_port, keepalive=10, clean_start=False,
+                            properties=props)
         self.client.loop_start()
         if not self._connected.wait(15):
             raise RuntimeError("fake controller could not connect")

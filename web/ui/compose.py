@@ -126,13 +126,18 @@ def _render_upload(upload):
                              ctl().cache_dir)
 
 
+def _json_text():
+    body = request.get_json(silent=True)
+    return body.get("text") if isinstance(body, dict) else None
+
+
 @bp.post("/compose/preview.json")
 @roles_required(*EDITORS)
 def preview_text():
     """The normalized spoken text for what is typed (cheap; called as the user types)."""
     from audio.normalize import normalize
 
-    text = (request.get_json(silent=True) or {}).get("text") or ""
+    text = _json_text() or ""
     text = text[: ctl().settings.max_text_chars]
     with ctl().db.session() as s:
         abbreviations = announcements.abbreviations(s)
@@ -144,7 +149,7 @@ def preview_text():
 @roles_required(*EDITORS)
 def preview_audio():
     """Speak the text now and return a URL the page's audio player can play."""
-    text = (request.get_json(silent=True) or {}).get("text")
+    text = _json_text()
     try:
         text = announcements.check_text(text, ctl().settings.max_text_chars)
         with ctl().db.session() as s:

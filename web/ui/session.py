@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, session, url_for
@@ -56,10 +57,21 @@ def login_error(code) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect would let a phishing link bounce through us.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("ui.index")
+    """`target` if it is a path on this site, else the home page (no open redirect).
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, and Werkzeug
+    decodes `%09` before we see the string, so `/%09/evil.example` reached the browser as
+    `//evil.example`. Judge the target the way a browser will read it: printable ASCII only,
+    no backslash, one leading slash, no scheme and no host, also once percent-decoded.
+    """
+    home = url_for("ui.index")
+    if not target or not all(" " < ch <= "~" for ch in target) or "\\" in target:
+        return home
+    for form in (target, unquote(target)):
+        parts = urlsplit(form.replace("\\", "/"))
+        if parts.scheme or parts.netloc or not form.startswith("/") or form[1:2] in ("/", "\\"):
+            return home
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
