@@ -21,6 +21,19 @@ MO = PO.with_suffix(".mo")
 # New msgids get their Vietnamese here; once written into the .po (which is then the
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
+    "Software updates": "Cập nhật phần mềm loa",
+    "%(done)s of %(n)s speakers run their target version; %(failed)s failed.":
+        "%(done)s/%(n)s loa đã chạy đúng phiên bản đích; %(failed)s loa cập nhật lỗi.",
+    "Version": "Phiên bản",
+    "Target version": "Phiên bản đích",
+    "Update": "Cập nhật",
+    "Waiting": "Đang chờ",
+    "Sent": "Đã gửi",
+    "Received, waiting for silence": "Loa đã nhận, chờ lúc không phát",
+    "Installed": "Đã cài đặt",
+    "Failed": "Lỗi",
+    "Refused by the speaker": "Loa từ chối",
+    "Rolled back": "Đã quay về bản cũ",
     "Priority level": "Mức ưu tiên",
     "Normal health": "Bình thường",
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from web import api, api_live, api_schedules, auth, i18n, icecast_auth, media, ops, security, ui
+    from web import api, api_live, api_schedules, auth, i18n, icecast_auth, media, ops, security, ui, updates
 
     auth.init(app)
     i18n.init(app)
@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_schedules.bp)
     app.register_blueprint(api_live.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(updates.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(icecast_auth.bp)
     app.register_blueprint(ui.bp)

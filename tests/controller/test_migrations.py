@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import controller.stream_models  # noqa: F401 - its tables are part of the schema
+import controller.update_models  # noqa: F401 - its tables are part of the schema
 import controller.web_models  # noqa: F401 - its tables are part of the schema
 from controller.db import Database
 from controller.migrate import alembic_config, upgrade
