@@ -18,7 +18,7 @@ import pytest
 
 from protocol.messages import Command, Update
 from speaker_agent import venvs
-from tests.support.agent_builds import Supervisor, build_wheel
+from tests.support.agent_builds import Supervisor, build_wheel, wheel_of_version
 from tests.support.agent_proc import AgentProcess
 
 pytestmark = pytest.mark.process
@@ -32,8 +32,9 @@ def wheels(tmp_path_factory) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("agent-builds")
     out = work / "wheels"
     out.mkdir()
-    return {OLD: build_wheel(OLD, out, work), NEW: build_wheel(NEW, out, work),
-            BROKEN: build_wheel(BROKEN, out, work, broken=True)}
+    built = build_wheel(work, work)
+    return {OLD: wheel_of_version(built, OLD, out), NEW: wheel_of_version(built, NEW, out),
+            BROKEN: wheel_of_version(built, BROKEN, out, broken=True)}
 
 
 def update(controller, speaker_id: str, manifest: Update) -> Command:
@@ -54,7 +55,7 @@ def serve(media, wheel: Path, body: bytes | None = None) -> Update:
 
 
 def test_rollout_switches_versions_refuses_bad_updates_and_rolls_back(tmp_path, broker, controller,
-                                                                        media, wheels):
+                                                                        media, wheels, mp3s):
     base = tmp_path / "opt"
     (base / "venvs").mkdir(parents=True)
     venvs.build_venv(base / "venvs" / OLD, wheels[OLD], source_path=sys.path, system_site_packages=False)
@@ -84,13 +85,19 @@ def test_rollout_switches_versions_refuses_bad_updates_and_rolls_back(tmp_path, 
         assert "sha256 mismatch" in controller.wait_ack(tampered.id, "update_failed", timeout=60).detail
         assert os.readlink(base / "current") == str(base / "venvs" / OLD)
 
-        # The real new version: installed in its own venv, switched, restarted, reporting.
+        # The real new version, sent while an announcement plays: it waits for silence, then is
+        # installed in its own venv, switched, restarted, and reports its version.
+        tone = controller.send(controller.command("ap-1", media=media.add("tone.mp3", mp3s["medium"], 3000)))
+        controller.wait_ack(tone.id, "playing")
         good = controller.send(update(controller, "ap-1", serve(media, wheels[NEW])))
         assert controller.wait_ack(good.id, "update_installed", timeout=90).detail == f"version {NEW}"
         controller.wait_state("ap-1", lambda s: s.online and s.version == NEW, timeout=30)
         assert os.readlink(base / "current") == str(base / "venvs" / NEW)
         assert (base / "venvs" / OLD / "bin" / "speaker-agent").exists()  # kept for a rollback
         assert 75 in sup.exits  # it exited for systemd to restart it
+        assert controller.unique_events(tone.id) == ["received", "downloaded", "playing", "played"]
+        arrival = [(a.command_id, a.event) for a in controller.acks]
+        assert arrival.index((tone.id, "played")) < arrival.index((good.id, "update_installed"))
 
         # A broken version (its entry point exits at once) rolls back by itself.
         broken = controller.send(update(controller, "ap-1", serve(media, wheels[BROKEN])))
