@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 MARKER = "update_pending.json"
 EXIT_RESTART = 75  # EX_TEMPFAIL: systemd's Restart=always starts the new `current`
 # A venv holds the wheel unpacked plus the copied dependencies (cryptography is most of it):
-# measured 4.2x the wheel plus about 25 MB on Debian 12 / Python 3.11 (docs/agent-install.md).
+# measured 31 MB for a 0.36 MB wheel on Debian 12 / Python 3.11 (docs/benchmarks.md); 40 MB
+# leaves a margin for a Pi's larger ARM libraries.
 VENV_OVERHEAD_BYTES = 40_000_000
 
 
