@@ -8,6 +8,7 @@ so a speaker offline now still takes it from its persistent broker session later
 from __future__ import annotations
 
 import logging
+import time
 
 from controller.services import agent_updates
 from controller.update_models import UpdateAttempt
@@ -18,14 +19,17 @@ log = logging.getLogger(__name__)
 class UpdateSender:
     """One pass: find speakers due for an update, record an attempt, sign and publish."""
 
-    def __init__(self, ctx, bus):
+    def __init__(self, ctx, bus, every_s: float = 10.0):
         self.ctx = ctx
         self.bus = bus
+        self.every_s = every_s  # the dispatcher loops each second; rollouts need no such haste
+        self._next = 0.0
 
     def run_once(self) -> int:
         """Send what is due; returns how many commands were published."""
-        if not self.bus.connected.is_set():
+        if not self.bus.connected.is_set() or time.monotonic() < self._next:
             return 0
+        self._next = time.monotonic() + self.every_s
         cmds = []
         with self.ctx.db.session() as s:
             for spk, rel in agent_updates.due(s):

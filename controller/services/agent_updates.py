@@ -43,27 +43,37 @@ ACK_STATES = {"received": "received", "update_installed": "installed", "update_f
 
 
 class UpdateError(ValueError):
-    """A wheel or a target that cannot be used; the message says why."""
+    """A wheel or a target that cannot be used; the message says why, `code` and `params` let
+    the web page say it in Vietnamese."""
+
+    def __init__(self, message: str, code: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def read_wheel(path: Path) -> str:
     """The version of a commune-radio wheel, checked against its metadata; UpdateError if not."""
     m = WHEEL_RE.match(path.name)
     if not m:
-        raise UpdateError(f"{path.name} is not a commune-radio wheel (commune_radio-VERSION-…whl)")
+        raise UpdateError(f"{path.name} is not a commune-radio wheel (commune_radio-VERSION-…whl)",
+                          "not_wheel", name=path.name)
     try:
         with zipfile.ZipFile(path) as zf:
             meta_name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
             meta = Parser().parsestr(zf.read(meta_name).decode("utf-8"))
             names = zf.namelist()
     except (zipfile.BadZipFile, StopIteration, OSError) as exc:
-        raise UpdateError(f"{path.name} is not a readable wheel: {exc}") from None
+        raise UpdateError(f"{path.name} is not a readable wheel: {exc}", "not_wheel",
+                          name=path.name) from None
     if meta.get("Name", "").lower().replace("_", "-") != "commune-radio" or meta.get("Version") != m.group(1):
-        raise UpdateError(f"{path.name}: its metadata says {meta.get('Name')} {meta.get('Version')}")
+        raise UpdateError(f"{path.name}: its metadata says {meta.get('Name')} {meta.get('Version')}",
+                          "metadata", name=path.name)
     if not VERSION_RE.match(m.group(1)):
-        raise UpdateError(f"version {m.group(1)} is not a plain release version like 1.2.3")
+        raise UpdateError(f"version {m.group(1)} is not a plain release version like 1.2.3", "version",
+                          version=m.group(1))
     if not any(n.startswith("speaker_agent/") for n in names):
-        raise UpdateError(f"{path.name} holds no speaker_agent package")
+        raise UpdateError(f"{path.name} holds no speaker_agent package", "no_agent", name=path.name)
     return m.group(1)
 
 
@@ -75,7 +85,7 @@ def publish(s: Session, data_dir: Path, wheel: Path, actor: str | None = None) -
     if existing is not None:
         if existing.sha256 != sha:
             raise UpdateError(f"version {version} was already published with another wheel; "
-                              "give the new build a new version")
+                              "give the new build a new version", "republished", version=version)
         return existing
     dest = Path(data_dir) / "updates" / sha / wheel.name
     if not dest.exists():
@@ -95,18 +105,18 @@ def set_target(s: Session, version: str, *, hamlets: list[str] = (), speakers: l
                everyone: bool = False, actor: str | None = None) -> list[str]:
     """Point hamlets, speakers or everyone at a published version; the scopes set, in words."""
     if s.scalar(sa.select(AgentRelease).where(AgentRelease.version == version)) is None:
-        raise UpdateError(f"version {version} has not been published")
+        raise UpdateError(f"version {version} has not been published", "unpublished", version=version)
     if not (hamlets or speakers or everyone):
-        raise UpdateError("say where: --hamlet NAME, --speaker ID or --all")
+        raise UpdateError("say where: --hamlet NAME, --speaker ID or --all", "no_scope")
     scopes: list[tuple[int | None, str | None, str]] = []
     for name in hamlets:
         h = s.scalar(sa.select(Hamlet).where(Hamlet.name == name))
         if h is None:
-            raise UpdateError(f"no hamlet named {name!r}")
+            raise UpdateError(f"no hamlet named {name!r}", "no_hamlet", name=name)
         scopes.append((h.id, None, f"hamlet {name}"))
     for sid in speakers:
         if s.get(Speaker, sid) is None:
-            raise UpdateError(f"no speaker {sid!r}")
+            raise UpdateError(f"no speaker {sid!r}", "no_speaker", name=sid)
         scopes.append((None, sid, f"speaker {sid}"))
     if everyone:
         scopes.append((None, None, "all speakers"))
@@ -125,6 +135,12 @@ def set_target(s: Session, version: str, *, hamlets: list[str] = (), speakers: l
     s.execute(sa.delete(UpdateAttempt).where(UpdateAttempt.version == version,
                                              UpdateAttempt.state != "installed"))
     return [w for _, _, w in scopes]
+
+
+def releases(s: Session) -> list[str]:
+    """Published versions, newest publication first."""
+    return list(s.scalars(sa.select(AgentRelease.version).order_by(AgentRelease.published_at.desc(),
+                                                                   AgentRelease.id.desc())))
 
 
 def targets(s: Session) -> dict[str, str]:

@@ -42,7 +42,7 @@ POLICY = {
     "ui.live_page": APPROVERS, "ui.live_start": APPROVERS, "ui.live_status": APPROVERS,
     "ui.live_stop": APPROVERS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
-    "ui.backups_page": ADMIN, "ui.backups_now": ADMIN,
+    "ui.backups_page": ADMIN, "ui.backups_now": ADMIN, "ui.update_publish": ADMIN,
     # JSON API (bearer tokens)
     "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
     "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,

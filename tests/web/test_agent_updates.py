@@ -53,7 +53,7 @@ def test_staged_rollout_from_one_hamlet_to_all(seeded, fake_bus, login, tmp_path
         rel = agent_updates.publish(s, ctl.data, wheel, actor="admin")
         agent_updates.set_target(s, "1.1.0", hamlets=["Ấp Mỹ An"], actor="admin")
         sha = rel.sha256
-    sender = UpdateSender(ctl, fake_bus)
+    sender = UpdateSender(ctl, fake_bus, every_s=0)
     assert sender.run_once() == 2 and sender.run_once() == 0  # one command per speaker, once
     cmds = {c.speaker_id: decode_command(c.encode()) for c, _ in fake_bus.published}
     assert sorted(cmds) == ["spk-a", "spk-b"]  # the first hamlet only
@@ -94,7 +94,7 @@ def test_refusals_are_audited_and_bad_wheels_refused(seeded, fake_bus, tmp_path)
     with ctl.db.session() as s:
         agent_updates.publish(s, ctl.data, make_wheel(tmp_path, "1.5.0"))
         agent_updates.set_target(s, "1.5.0", speakers=["spk-c"])
-    UpdateSender(ctl, fake_bus).run_once()
+    UpdateSender(ctl, fake_bus, every_s=0).run_once()
     cmd = fake_bus.published[0][0]
     ack(ingestor, cmd, "rejected", "downgrade refused: 1.5.0 is older than the running 2.0.0")
     with ctl.db.session() as s:
@@ -131,3 +131,29 @@ def test_cli_publishes_and_targets_a_hamlet(settings, controller, tmp_path):
     out = CliRunner().invoke(main, ["update", "target", "3.0.0", "--hamlet", "Ấp 9", "--data",
                                     str(settings.data_dir)], env=env)
     assert out.exit_code == 1 and "no hamlet named 'Ấp 9'" in out.output
+
+
+def test_admin_publishes_from_the_fleet_page_and_bad_files_are_named(seeded, login, tmp_path):
+    from tests.web.conftest import csrf_of, form_token_of
+
+    admin = login("admin")
+
+    def post(**fields):
+        page = admin.get("/fleet").get_data(as_text=True)
+        data = {"csrf_token": csrf_of(page), "form_token": form_token_of(page), **fields}
+        return admin.post("/fleet/updates", data=data, content_type="multipart/form-data",
+                          follow_redirects=True).get_data(as_text=True)
+
+    bad = tmp_path / "notes.whl"
+    bad.write_bytes(b"not a zip")
+    page = post(wheel=(bad.open("rb"), "notes.whl"), scope="Ấp Mỹ An")
+    assert "Tệp notes.whl không phải gói cài đặt commune-radio (.whl)." in page
+    wheel = make_wheel(tmp_path, "1.4.0")
+    page = post(wheel=(wheel.open("rb"), wheel.name), scope="Ấp Mỹ An")
+    assert "Phiên bản 1.4.0 sẽ được cài cho: Ấp Mỹ An." in page
+    page = post(version="1.4.0", scope="*")
+    assert "Phiên bản 1.4.0 sẽ được cài cho: toàn xã." in page
+    with seeded.db.session() as s:
+        assert agent_updates.targets(s) == {"spk-a": "1.4.0", "spk-b": "1.4.0", "spk-c": "1.4.0"}
+    viewer_page = login("viewer").get("/fleet").get_data(as_text=True)
+    assert "Đăng và cài đặt" not in viewer_page  # the form is for admins only

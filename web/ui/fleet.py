@@ -64,11 +64,13 @@ def fleet():
         hamlets.setdefault(it["hamlet"], []).append(it)
     with ctl().db.session() as s:
         updates = agent_updates.progress(s)
+        releases = agent_updates.releases(s)
     visible = {it["id"] for it in items}  # a user limited to hamlets sees only theirs
     updates["speakers"] = {k: v for k, v in updates["speakers"].items() if k in visible}
     return render_template("fleet.html", hamlets=hamlets, items=items, map_w=MAP_W, map_h=MAP_H,
                            can_act=db_user().role in fleet_actions.ACTION_ROLES, updates=updates,
-                           update_state_name=update_state_name)
+                           update_state_name=update_state_name, releases=releases,
+                           is_admin=db_user().role == "admin")
 
 
 def update_state_name(state: str) -> str:
