@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from protocol.messages import Command
@@ -22,6 +23,7 @@ from speaker_agent.updater import Updater
 from speaker_agent.volume import make_mixer
 
 log = logging.getLogger(__name__)
+IDLE_MARGIN_S = 60  # a restart takes seconds: never start one just before a broadcast is due
 
 
 class Agent:
@@ -131,8 +133,12 @@ class Agent:
         log.info("speaker agent %s stopped", self.cfg.speaker_id)
 
     def _is_idle(self) -> bool:
-        """Nothing on the air: an update may restart the agent now."""
-        return self.playback.current is None and self.streams.playing_label() is None
+        """Nothing on the air nor due within a minute: an update may restart the agent now."""
+        if self.playback.current is not None or self.streams.playing_label() is not None:
+            return False
+        soon = time.time() + IDLE_MARGIN_S
+        return not any(i.command.play_at is not None and i.command.play_at.timestamp() < soon
+                       for i in self.store.items(("received", "downloaded")))
 
     def _exit(self, code: int) -> None:
         """Stop the agent so that the process exits with `code` (systemd restarts it)."""
