@@ -11,15 +11,18 @@ agent's outbox (sent by the old version once connected) and clears the marker.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from protocol.messages import Ack
 from speaker_agent import venvs
-from speaker_agent.config import ConfigError, load
+from speaker_agent.config import ConfigError, UpdateSettings, load
 from speaker_agent.store import Store
 from speaker_agent.updater import Pending
 
@@ -55,6 +58,15 @@ def guard(cfg, now: float | None = None) -> str | None:
     return detail
 
 
+def lenient(path: str) -> SimpleNamespace:
+    """speaker_id, data_dir and the [update] settings from a config this version cannot validate."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    known = {f.name for f in dataclasses.fields(UpdateSettings)}
+    update = UpdateSettings(**{k: v for k, v in raw.get("update", {}).items() if k in known})
+    return SimpleNamespace(speaker_id=raw["speaker_id"], data_dir=raw["data_dir"], update=update)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; always 0 so a guard problem never keeps the agent from starting."""
     parser = argparse.ArgumentParser(prog="speaker-agent-guard", description=__doc__)
@@ -62,10 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        done = guard(load(args.config))
-    except ConfigError as exc:
-        log.error("bad config: %s", exc)
-        return 0
+        try:
+            cfg = load(args.config)
+        except ConfigError as exc:
+            # A config written for the new version may carry keys this (older) code does not
+            # know; the guard needs only a few of them, so it reads those and still rolls back.
+            log.warning("config not valid for this version (%s); reading only what the guard needs", exc)
+            cfg = lenient(args.config)
+        done = guard(cfg)
     except Exception:
         log.exception("update guard failed")
         return 0

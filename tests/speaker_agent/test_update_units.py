@@ -102,3 +102,18 @@ def _utc(ts: float):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ts, UTC)
+
+
+def test_guard_reads_a_config_written_for_a_newer_version(tmp_path):
+    from speaker_agent.update_guard import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    old = tmp_path / "venvs" / "1.0"
+    old.mkdir(parents=True)
+    cfg = tmp_path / "agent.toml"
+    cfg.write_text(f'speaker_id = "ap-1"\ndata_dir = "{data}"\nnew_setting = 1\n'
+                   f'[update]\nbase_dir = "{tmp_path}"\nmax_starts = 1\n')
+    Pending("u3", "1.1", str(old), time.time() + 600, starts=1).write(data)
+    assert main(["--config", str(cfg)]) == 0
+    assert os.readlink(tmp_path / "current") == str(old)  # rolled back all the same
