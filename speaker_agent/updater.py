@@ -131,8 +131,10 @@ class Updater:
         """Check a stored update command at once; the refusal reason (acked `rejected`) or None."""
         reason = refusal(cmd.update, self.health.version, venvs_free(self.base),
                          self.cfg.cache.min_free_bytes)
-        if reason is None and not self.base.is_dir():
-            reason = f"update base dir {self.base} does not exist: this install cannot self-update"
+        if reason is None and not (self.base / "current").is_symlink():
+            # systemd would go on starting the old venv: refuse rather than loop on installs.
+            reason = (f"{self.base}/current is not a symlink: this install predates versioned "
+                      "venvs; run install.sh again to enable updates")
         if reason:
             log.warning("update %s to %s refused: %s", cmd.id, cmd.update.version, reason)
             self.health.error(f"update refused: {reason}")
@@ -166,6 +168,8 @@ class Updater:
     def _install(self, cmd: Command, stop: threading.Event) -> None:
         up = cmd.update
         reason = refusal(up, self.health.version, venvs_free(self.base), self.cfg.cache.min_free_bytes)
+        if reason is None and not (self.base / "current").is_symlink():
+            reason = f"{self.base}/current is not a symlink: run install.sh again to enable updates"
         if reason:
             self._finish(cmd.id, "rejected", reason)
             return
