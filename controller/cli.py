@@ -392,7 +392,7 @@ def db_upgrade(settings):
 
 
 # Registered last: these modules add commands to `main` and import it from here.
-from controller import cli_backup  # noqa: E402, F401
+from controller import cli_backup, cli_updates  # noqa: E402, F401, I001
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

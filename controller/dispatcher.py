@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, UTCDateTime, utcnow
 from controller.services import deliveries
 from controller.stream_dispatch import StreamSender
+from controller.update_sender import UpdateSender
 from protocol import signing
 from protocol.messages import Command, Media
 
@@ -41,6 +42,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.streams = StreamSender(ctx, bus)
+        self.updates = UpdateSender(ctx, bus)
 
     def start(self) -> None:
         """Start the loop thread."""
@@ -78,6 +80,7 @@ class Dispatcher:
                 pass
             self.resend_unacknowledged()
         self.streams.run_once()  # stream sessions: controller/stream_dispatch.py
+        self.updates.run_once()  # agent updates over the air: controller/update_sender.py
 
     def _build(self, d: Delivery, b: Broadcast) -> Command:
         asset = b.announcement.audio

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from controller import stream_ingest
 from controller.models import AuditEvent, Delivery, DeliveryEvent, Speaker, utcnow
-from controller.services import audit, deliveries
+from controller.services import agent_updates, audit, deliveries
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, SpeakerState
 
@@ -152,6 +152,8 @@ class Ingestor:
             audit.record(s, "command_rejected", actor=topic_speaker, target=ack.command_id,
                          detail=ack.detail)
         d = by_cmd.get(ack.command_id)
+        if d is None and agent_updates.apply_ack(s, topic_speaker, ack):
+            return  # an agent update command (controller/services/agent_updates.py)
         if d is None or d.speaker_id != topic_speaker:
             log.info("ack %s for command %s that is not a delivery", ack.event, ack.command_id)
             return

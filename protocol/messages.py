@@ -26,7 +26,7 @@ from protocol.codec import (  # noqa: F401 - re-exported: part of this module's 
 from protocol.errors import ProtocolError
 from protocol.topics import check_speaker_id
 
-COMMAND_TYPES = ("play", "play_stream", "stop", "volume", "ping")
+COMMAND_TYPES = ("play", "play_stream", "stop", "volume", "ping", "update")
 PRIORITIES = ("normal", "priority", "emergency")
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 STREAM_KINDS = ("relay", "live")
@@ -54,13 +54,25 @@ ACK_EVENTS = (
     "stream_playing",
     "stream_stalled",
     "stream_stopped",
+    "update_installed",
+    "update_failed",
+    "rolled_back",
 )
+"""update_installed: the new version runs and reached the broker (sent by the new version);
+update_failed: download, hash or install failed (the old version keeps running);
+rolled_back: the new version did not come up healthy in time and the previous one is back.
+A refused update (unsigned, bad signature, downgrade, no room) is `rejected` with the reason."""
 # Events after which a delivery will not change by itself.
-FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped", "stream_stopped")
+FINAL_EVENTS = ("played", "failed", "expired", "rejected", "stopped", "stream_stopped",
+                "update_installed", "update_failed", "rolled_back")
 COMMAND_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 500
 SESSION_ID_RE = COMMAND_ID_RE
+# A PEP 440 public version in its plain form (1.2.3, 1.3.0rc1, 2.0.post1): checked here
+# with a regex so the protocol needs no `packaging`; the agent compares with packaging.
+VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,3}((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$")
+MAX_UPDATE_BYTES = 500_000_000
 
 
 def airtime_rank(priority: str, kind: str = "file") -> int:
@@ -146,6 +158,44 @@ class Stream:
 
 
 @dataclass(frozen=True)
+class Update:
+    """The signed manifest of an agent update: a commune-radio wheel pinned by its SHA-256."""
+
+    version: str
+    url: str
+    sha256: str
+    bytes: int
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, obj: Any, command_id: str | None = None) -> Update:
+        """Validate and build from a decoded dict."""
+        if not isinstance(obj, dict):
+            raise ProtocolError("field 'update' must be an object", command_id)
+        r = _Reader(obj, command_id)
+        version = r.get("version", str)
+        if not VERSION_RE.match(version):
+            raise ProtocolError("field 'update.version' is not a version like 1.2.3", command_id)
+        url = r.get("url", str)
+        if not url.startswith(("http://", "https://")) or not url.endswith(".whl"):
+            raise ProtocolError("field 'update.url' must be an http(s) URL of a .whl file", command_id)
+        sha = r.get("sha256", str)
+        if not SHA256_RE.match(sha):
+            raise ProtocolError("field 'update.sha256' must be 64 lowercase hex digits", command_id)
+        size = r.get("bytes", int)
+        if not 0 < size <= MAX_UPDATE_BYTES:
+            raise ProtocolError(f"field 'update.bytes' must be between 1 and {MAX_UPDATE_BYTES}",
+                                command_id)
+        extra = set(obj) - {"version", "url", "sha256", "bytes"}
+        if extra:
+            raise ProtocolError(f"unknown field 'update.{sorted(extra)[0]}'", command_id)
+        return cls(version=version, url=url, sha256=sha, bytes=size)
+
+
+@dataclass(frozen=True)
 class Command:
     """A controller → speaker command. `sig` is an Ed25519 signature over the other fields."""
 
@@ -162,6 +212,8 @@ class Command:
     """With `stop`: stop only this stream session (and nothing else that is playing)."""
     volume: int | None = None
     label: str | None = None
+    update: Update | None = None
+    """With `update`: the agent version to install."""
     kid: str | None = None
     sig: str | None = None
     v: int = field(default=SCHEMA_VERSION)
@@ -189,6 +241,8 @@ class Command:
             out["volume"] = self.volume
         if self.label is not None:
             out["label"] = self.label
+        if self.update is not None:
+            out["update"] = self.update.to_payload()
         if self.kid is not None:
             out["kid"] = self.kid
         return out
@@ -243,13 +297,18 @@ class Command:
         label = r.get("label", str, required=False)
         if label is not None and len(label) > MAX_TEXT:
             raise ProtocolError(f"field 'label' is over {MAX_TEXT} characters", cid)
+        if ctype == "update" and obj.get("update") is None:
+            raise ProtocolError("missing field 'update'", cid)
+        if ctype != "update" and obj.get("update") is not None:
+            raise ProtocolError("field 'update' is only for type 'update'", cid)
+        update = Update.from_payload(obj["update"], cid) if obj.get("update") is not None else None
         issued_at = r.time("issued_at")
         expires_at = r.time("expires_at")
         if expires_at <= issued_at:
             raise ProtocolError("field 'expires_at' is not after 'issued_at'", cid)
         known = {
             "v", "id", "type", "speaker_id", "issued_at", "expires_at", "priority",
-            "play_at", "media", "stream", "session_id", "volume", "label", "kid", "sig",
+            "play_at", "media", "stream", "session_id", "volume", "label", "update", "kid", "sig",
         }
         extra = set(obj) - known
         if extra:
@@ -267,6 +326,7 @@ class Command:
             session_id=session_id,
             volume=volume,
             label=label,
+            update=update,
             kid=r.get("kid", str, required=False),
             sig=r.get("sig", str, required=False),
         )

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
     agent.run()
-    return 0
+    return agent.exit_code
 
 
 if __name__ == "__main__":

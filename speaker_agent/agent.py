@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from protocol.messages import Command
@@ -18,9 +19,11 @@ from speaker_agent.relay import Relay
 from speaker_agent.store import Store
 from speaker_agent.stream_player import make_stream_player
 from speaker_agent.streams import StreamPlayback
+from speaker_agent.updater import Updater
 from speaker_agent.volume import make_mixer
 
 log = logging.getLogger(__name__)
+IDLE_MARGIN_S = 60  # a restart takes seconds: never start one just before a broadcast is due
 
 
 class Agent:
@@ -52,6 +55,10 @@ class Agent:
         )
         self.playback.streams = self.streams
         self.streams.playback = self.playback
+        self.exit_code = 0
+        self.updater = Updater(cfg, self.store, self.health, self.intake.ack, self.link.pump,
+                               self._is_idle, self._exit)
+        self.updater.connected = self.link.connected.is_set
 
     def _on_command(self, raw: bytes) -> None:
         self.intake.handle(raw)
@@ -64,6 +71,8 @@ class Agent:
         if cmd.type == "play_stream":
             self.streams.notify()
             return None
+        if cmd.type == "update":
+            return self.updater.accept(cmd)
         if cmd.type == "stop" and cmd.session_id is not None:
             return self.streams.stop_session(cmd.session_id, cmd.id)
         if cmd.type == "stop":
@@ -106,6 +115,7 @@ class Agent:
             "play": lambda: self.playback.play_loop(self.stopping),
             "streams": lambda: self.streams.loop(self.stopping),
             "heartbeat": self._heartbeat,
+            "update": lambda: self.updater.loop(self.stopping),
         }
         threads = [threading.Thread(target=fn, name=name, daemon=True) for name, fn in loops.items()]
         for t in threads:
@@ -125,6 +135,19 @@ class Agent:
         self.relay.close()
         self.store.close()
         log.info("speaker agent %s stopped", self.cfg.speaker_id)
+
+    def _is_idle(self) -> bool:
+        """Nothing on the air nor due within a minute: an update may restart the agent now."""
+        if self.playback.current is not None or self.streams.playing_label() is not None:
+            return False
+        soon = time.time() + IDLE_MARGIN_S
+        return not any(i.command.play_at is not None and i.command.play_at.timestamp() < soon
+                       for i in self.store.items(("received", "downloaded")))
+
+    def _exit(self, code: int) -> None:
+        """Stop the agent so that the process exits with `code` (systemd restarts it)."""
+        self.exit_code = code
+        self.stop()
 
     def stop(self) -> None:
         """Ask `run()` to return."""

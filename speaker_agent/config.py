@@ -122,6 +122,16 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class UpdateSettings:
+    """Over-the-air updates of the agent (see docs/agent-install.md)."""
+
+    base_dir: str = "/opt/commune-radio"  #: holds venvs/<version>, current and previous
+    confirm_within_s: float = 600.0  #: a new version must reach the broker this fast, or roll back
+    max_starts: int = 5  #: starts of an unconfirmed new version before rolling back early
+    system_site_packages: bool = True  #: new venvs see apt's Python packages (python3-lgpio)
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     """Everything the agent needs, validated."""
 
@@ -136,6 +146,7 @@ class AgentConfig:
     relay: RelaySettings = field(default_factory=RelaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    update: UpdateSettings = field(default_factory=UpdateSettings)
 
     @property
     def cache_dir(self) -> Path:
@@ -166,6 +177,7 @@ SECTIONS = {
     "relay": RelaySettings,
     "cache": CacheSettings,
     "health": HealthSettings,
+    "update": UpdateSettings,
 }
 
 
@@ -285,6 +297,10 @@ def _check(cfg: AgentConfig) -> None:
         raise ConfigError("cache.max_bytes: must be positive")
     if cfg.health.heartbeat_s <= 0:
         raise ConfigError("health.heartbeat_s: must be positive")
+    if cfg.update.confirm_within_s <= 0 or cfg.update.max_starts < 1:
+        raise ConfigError("update.confirm_within_s/update.max_starts: must be positive")
+    if not cfg.update.base_dir:
+        raise ConfigError("update.base_dir: must not be empty")
 
 
 def _check_stream(s: StreamSettings) -> None:

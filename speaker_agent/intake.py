@@ -96,7 +96,7 @@ class Intake:
                  if cmd.stream else "")
         self.health.note_offset(cmd.issued_at, now)
         self.on_ack()
-        if cmd.type not in ("play", "play_stream"):
+        if cmd.type not in ("play", "play_stream", "update"):
             self._run_now(cmd)
         else:
             self.on_stored(cmd)

@@ -42,6 +42,14 @@ def test_units_verify_cleanly(installed):
     assert _verify(installed, "/etc/systemd/system/commune-radio.service") == ""
     agent = installed / "etc/systemd/system/commune-radio-agent.service"
     shutil.copy(ROOT / "speaker_agent/deploy/commune-radio-agent.service", agent)
+    # The agent's versioned layout (install.sh): current and previous link to venvs/<version>.
+    venv = installed / "opt/commune-radio/venvs/1.0.0/bin"
+    venv.mkdir(parents=True)
+    for exe in ("speaker-agent", "python"):
+        (venv / exe).write_text("#!/bin/sh\n")
+        (venv / exe).chmod(0o755)
+    for link in ("current", "previous"):
+        (installed / "opt/commune-radio" / link).symlink_to("venvs/1.0.0")
     assert _verify(installed, "/etc/systemd/system/commune-radio-agent.service") == ""
 
 

@@ -21,6 +21,41 @@ MO = PO.with_suffix(".mo")
 # New msgids get their Vietnamese here; once written into the .po (which is then the
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
+    "Software updates": "Cập nhật phần mềm loa",
+    "New version (.whl file)": "Phiên bản mới (tệp .whl)",
+    "or a version already published": "hoặc một phiên bản đã đăng",
+    "Install on": "Cài đặt cho",
+    "the whole commune": "toàn xã",
+    "Try one hamlet first; when its speakers report the new version, install on the whole commune.":
+        "Hãy thử một ấp trước; khi các loa của ấp báo phiên bản mới thì cài cho toàn xã.",
+    "Publish and install": "Đăng và cài đặt",
+    "Version %(version)s will be installed on: %(where)s.":
+        "Phiên bản %(version)s sẽ được cài cho: %(where)s.",
+    "The file %(name)s is not a commune-radio installation package (.whl).":
+        "Tệp %(name)s không phải gói cài đặt commune-radio (.whl).",
+    "The information inside %(name)s does not match its file name.":
+        "Thông tin bên trong %(name)s không khớp với tên tệp.",
+    "Version %(version)s is not valid (it must look like 1.2.3).":
+        "Phiên bản %(version)s không hợp lệ (phải có dạng 1.2.3).",
+    "The package %(name)s holds no speaker software.": "Gói %(name)s không chứa phần mềm loa.",
+    "Version %(version)s was already published with another package; give the new package a new version.":
+        "Phiên bản %(version)s đã được đăng với một gói khác; hãy đặt số phiên bản mới cho gói mới.",
+    "Version %(version)s has not been published.": "Phiên bản %(version)s chưa được đăng.",
+    "Choose a hamlet or the whole commune.": "Hãy chọn một ấp hoặc toàn xã.",
+    "There is no hamlet named %(name)s.": "Không có ấp nào tên %(name)s.",
+    "There is no speaker %(name)s.": "Không có loa %(name)s.",
+    "%(done)s of %(n)s speakers run their target version; %(failed)s failed.":
+        "%(done)s/%(n)s loa đã chạy đúng phiên bản đích; %(failed)s loa cập nhật lỗi.",
+    "Version": "Phiên bản",
+    "Target version": "Phiên bản đích",
+    "Update": "Cập nhật",
+    "Waiting": "Đang chờ",
+    "Sent": "Đã gửi",
+    "Received, waiting for silence": "Loa đã nhận, chờ lúc không phát",
+    "Installed": "Đã cài đặt",
+    "Failed": "Lỗi",
+    "Refused by the speaker": "Loa từ chối",
+    "Rolled back": "Đã quay về bản cũ",
     "Priority level": "Mức ưu tiên",
     "Normal health": "Bình thường",
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",

@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         ops,
         security,
         ui,
+        updates,
     )
 
     auth.init(app)
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_alerts.bp)
     app.register_blueprint(api_relays.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(updates.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(icecast_auth.bp)
     app.register_blueprint(ui.bp)

@@ -5,6 +5,7 @@ from alembic import context
 import controller.alerts.models  # noqa: F401 - registers its tables on Base.metadata
 import controller.relay_models  # noqa: F401 - registers its tables on Base.metadata
 import controller.stream_models  # noqa: F401 - registers its tables on Base.metadata
+import controller.update_models  # noqa: F401 - registers its tables on Base.metadata
 import controller.web_models  # noqa: F401 - registers its tables on Base.metadata
 from controller.models import Base
 

@@ -38,13 +38,34 @@ id speaker-agent >/dev/null 2>&1 || \
   useradd --system --home-dir /var/lib/speaker-agent --shell /usr/sbin/nologin speaker-agent
 usermod -a -G audio,gpio speaker-agent
 
-echo "== virtualenv in $PREFIX/venv"
-mkdir -p "$PREFIX"
+# Versioned layout (docs/agent-install.md, "Updates over the air"):
+#   $PREFIX/venvs/<version>/   one venv per version
+#   $PREFIX/current -> venvs/<version>    what systemd runs
+#   $PREFIX/previous -> venvs/<version>   runs the rollback guard before each start
+if [ -f "$SOURCE" ]; then
+  VERSION="$(basename "$SOURCE" | cut -d- -f2)"   # commune_radio-<version>-py3-none-any.whl
+else
+  VERSION="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$SOURCE/pyproject.toml")"
+fi
+VENV="$PREFIX/venvs/$VERSION"
+echo "== virtualenv in $VENV"
+install -d -m 0755 -o speaker-agent -g speaker-agent "$PREFIX" "$PREFIX/venvs"
+if [ "$(readlink -f "$PREFIX/current" 2>/dev/null)" = "$VENV" ]; then
+  echo "version $VERSION is already current: reinstalling its code in place"
+else
+  rm -rf "$VENV"
+fi
 # --system-site-packages so the apt-installed lgpio is importable from the venv.
-python3 -m venv --system-site-packages "$PREFIX/venv"
-"$PREFIX/venv/bin/pip" install -q --upgrade pip
-# Base dependencies only: paho-mqtt, cryptography, gpiozero (no controller extras on a Pi).
-"$PREFIX/venv/bin/pip" install -q --upgrade "$SOURCE"
+python3 -m venv --system-site-packages "$VENV"
+"$VENV/bin/pip" install -q --upgrade pip
+# Base dependencies only: paho-mqtt, cryptography, gpiozero, packaging (no controller extras).
+"$VENV/bin/pip" install -q --upgrade "$SOURCE"
+# Switch with one rename each, like an update does; the first install's previous is itself.
+OLD="$(readlink "$PREFIX/current" 2>/dev/null || true)"
+ln -sfn "${OLD:-$VENV}" "$PREFIX/.previous.tmp" && mv -Tf "$PREFIX/.previous.tmp" "$PREFIX/previous"
+ln -sfn "$VENV" "$PREFIX/.current.tmp" && mv -Tf "$PREFIX/.current.tmp" "$PREFIX/current"
+# An install from before versioned venvs: its venv is no longer used.
+[ -d "$PREFIX/venv" ] && echo "note: $PREFIX/venv (the old layout) is no longer used; remove it when you like"
 
 echo "== config in $ETC"
 install -d -m 0750 -o root -g speaker-agent "$ETC"
@@ -56,7 +77,7 @@ fi
 install -d -m 0750 -o speaker-agent -g speaker-agent /var/lib/speaker-agent
 
 echo "== check (as the service user)"
-if ! runuser -u speaker-agent -- "$PREFIX/venv/bin/speaker-agent" --config "$ETC/agent.toml" --check; then
+if ! runuser -u speaker-agent -- "$PREFIX/current/bin/speaker-agent" --config "$ETC/agent.toml" --check; then
   echo "the check failed: fix the lines marked FAIL above, then run this script again" >&2
   exit 1
 fi

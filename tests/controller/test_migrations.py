@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 import controller.alerts.models  # noqa: F401 - its tables are part of the schema
 import controller.relay_models  # noqa: F401 - its tables are part of the schema
 import controller.stream_models  # noqa: F401 - its tables are part of the schema
+import controller.update_models  # noqa: F401 - its tables are part of the schema
 import controller.web_models  # noqa: F401 - its tables are part of the schema
 from controller.db import Database
 from controller.migrate import alembic_config, upgrade

@@ -25,6 +25,9 @@ MACHINE = {"icecast_auth.listener"}
 # Machine endpoints with their own guard: /healthz says only up or not; /metrics needs the
 # metrics token, or loopback when none is set (tests/controller/test_metrics.py).
 OPS = {"ops.healthz", "ops.metrics"}
+# Published agent wheels: open source, no secret; speakers trust one only through the signed
+# `update` command that pins its SHA-256 (tests/web/test_agent_updates.py).
+OPS |= {"updates.wheel"}
 SIGNED_LINK = {"media.audio",  # speakers with a signed URL, or any logged-in user
                "api_live.post_chunk"}  # the live session's chunk key
 POLICY = {
@@ -41,7 +44,7 @@ POLICY = {
     "ui.sources_page": ALL, "ui.sources_preview": ALL, "ui.relays_page": ALL,
     "ui.sources_add": EDITORS, "ui.relays_start": APPROVERS, "ui.relays_stop": APPROVERS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
-    "ui.backups_page": ADMIN, "ui.backups_now": ADMIN,
+    "ui.backups_page": ADMIN, "ui.backups_now": ADMIN, "ui.update_publish": ADMIN,
     # JSON API (bearer tokens)
     "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
     "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,
@@ -62,7 +65,7 @@ POLICY = {
     "api_relays.create_relay": APPROVERS, "api_relays.stop_relay": APPROVERS,
 }
 ARGS = {"int": 999999, "speaker_id": "spk-x", "action": "ping", "sha256": "0" * 64,
-        "filename": "style.css"}
+        "filename": "style.css", "name": "commune_radio-0.0.1-py3-none-any.whl"}
 
 
 def _routes(app):

@@ -11,6 +11,7 @@ bp = Blueprint("ui", __name__, static_folder=str(Path(__file__).parent.parent / 
 
 # Imported for their routes (they register on `bp`).
 from web.ui import (  # noqa: E402, F401
+               agent_updates,
                alerts,
                approvals,
                audit_log,

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from audio.errors import AudioError
 from controller.models import utcnow
-from controller.services import fleet_actions, registry
+from controller.services import agent_updates, fleet_actions, registry
 from controller.services.errors import ServiceError
 from web import serializers
 from web.auth import roles_required
@@ -62,8 +62,22 @@ def fleet():
     hamlets: dict[str, list[dict]] = {}
     for it in items:
         hamlets.setdefault(it["hamlet"], []).append(it)
+    with ctl().db.session() as s:
+        updates = agent_updates.progress(s)
+        releases = agent_updates.releases(s)
+    visible = {it["id"] for it in items}  # a user limited to hamlets sees only theirs
+    updates["speakers"] = {k: v for k, v in updates["speakers"].items() if k in visible}
     return render_template("fleet.html", hamlets=hamlets, items=items, map_w=MAP_W, map_h=MAP_H,
-                           can_act=db_user().role in fleet_actions.ACTION_ROLES)
+                           can_act=db_user().role in fleet_actions.ACTION_ROLES, updates=updates,
+                           update_state_name=update_state_name, releases=releases,
+                           is_admin=db_user().role == "admin")
+
+
+def update_state_name(state: str) -> str:
+    """An update attempt's state in the clerk's words."""
+    return {"sent": _("Sent"), "received": _("Received, waiting for silence"),
+            "installed": _("Installed"), "failed": _("Failed"), "rejected": _("Refused by the speaker"),
+            "rolled_back": _("Rolled back")}.get(state, state)
 
 
 @bp.get("/fleet.json")
