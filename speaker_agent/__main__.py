@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=cfg.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from speaker_agent.fetch import use_ca_file
+
+    use_ca_file(cfg.http.ca_file)
     if args.check:
         return check(cfg, args.config, strict=args.strict)
     log.debug("config: %s", json.dumps(cfg.redacted()))

@@ -115,6 +115,13 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """HTTPS to the controller: audio downloads, streams and updates."""
+
+    ca_file: str = ""  #: CA bundle to verify the controller's certificate; empty means the system store
+
+
+@dataclass(frozen=True)
 class HealthSettings:
     """Heartbeat of the retained state."""
 
@@ -145,6 +152,7 @@ class AgentConfig:
     volume: VolumeSettings = field(default_factory=VolumeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     update: UpdateSettings = field(default_factory=UpdateSettings)
 
@@ -176,6 +184,7 @@ SECTIONS = {
     "volume": VolumeSettings,
     "relay": RelaySettings,
     "cache": CacheSettings,
+    "http": HttpSettings,
     "health": HealthSettings,
     "update": UpdateSettings,
 }
@@ -258,6 +267,8 @@ def _build(cls: type, values: dict, where: str) -> Any:
 
 def _check(cfg: AgentConfig) -> None:
     """Cross-field rules a type check cannot express."""
+    if cfg.http.ca_file and not Path(cfg.http.ca_file).is_file():
+        raise ConfigError(f"http.ca_file: no such file {cfg.http.ca_file!r}")
     try:
         check_speaker_id(cfg.speaker_id)
     except ProtocolError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import ssl
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,6 +20,17 @@ class FetchError(Exception):
     def __init__(self, message: str, permanent: bool = False):
         super().__init__(message)
         self.permanent = permanent
+
+
+def use_ca_file(ca_file: str) -> None:
+    """Verify every HTTPS connection of this process (audio, streams, updates) against ca_file.
+
+    One opener for the whole agent: urllib's default context trusts only the system store,
+    and a commune's controller behind Caddy's internal CA is not in it. Verification stays on.
+    """
+    if ca_file:
+        ctx = ssl.create_default_context(cafile=ca_file)
+        urllib.request.install_opener(urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx)))
 
 
 def download(url: str, part: Path, expected_bytes: int, timeout: float = 30.0) -> None:

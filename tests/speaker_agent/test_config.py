@@ -82,6 +82,7 @@ def test_environment_overrides(tmp_path):
     ("warmup_s = 2.0", 'warmup_s = "soon"', "relay.warmup_s"),
     ("tls = false", "tls = false\ntlz = true", "broker.tlz"),
     ('password = "s3cret-pass"', 'password = ""', "broker.password"),
+    ("[health]", '[http]\nca_file = "/nowhere/root.crt"\n[health]', "http.ca_file"),
 ])
 def test_errors_name_the_key(tmp_path, old, new, key):
     assert old in EXAMPLE
