@@ -106,10 +106,13 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
     logs = ctl.data / "demo" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for cfg in configs:
-        out = open(logs / f"{cfg.parent.name}.log", "ab")  # noqa: SIM115 - lives as long as the agent
+        # The agent logs to NAME.log, rotated at 1 MB (a demo left running for weeks must not
+        # fill the disk); NAME.out keeps only what comes before logging starts (a crash).
+        out = open(logs / f"{cfg.parent.name}.out", "ab")  # noqa: SIM115 - lives as long as the agent
         # Their own session: Ctrl-C reaches only the demo, which stops the agents first,
         # while the broker is still up for their last acks and their "offline" state.
-        agents.append(subprocess.Popen([*agent_command(), "--config", str(cfg)], stdout=out,
+        agents.append(subprocess.Popen([*agent_command(), "--config", str(cfg), "--log-file",
+                                        str(logs / f"{cfg.parent.name}.log")], stdout=out,
                                        stderr=subprocess.STDOUT, env=dict(os.environ),
                                        start_new_session=True))
     web = WebServer(create_app(controller=ctl), settings.web_host, web_port)

@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="speaker-agent", description=__doc__)
     parser.add_argument("--config", required=True, help="path of the agent's TOML config file")
     parser.add_argument("--check", action="store_true", help="check the set-up and exit")
+    parser.add_argument("--health", action="store_true",
+                        help="say whether the running agent is healthy (exit 0) or not (exit 1)")
+    parser.add_argument("--log-file", default=None,
+                        help="also log to this file, rotated at 1 MB (3 kept); default: stderr only")
     parser.add_argument("--strict", action="store_true",
                         help="with --check: a config file others can read fails the check")
     args = parser.parse_args(argv)
@@ -96,8 +100,22 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"speaker-agent: bad config: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=cfg.log_level, stream=sys.stderr,
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if args.log_file:
+        from logging.handlers import RotatingFileHandler
+
+        handlers = [RotatingFileHandler(args.log_file, maxBytes=1_000_000, backupCount=3,
+                                        encoding="utf-8")]
+    logging.basicConfig(level=cfg.log_level, handlers=handlers,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.health:
+        from pathlib import Path
+
+        from speaker_agent.health import read_verdict
+
+        ok, why = read_verdict(Path(cfg.data_dir), cfg.health.heartbeat_s)
+        print(why)
+        return 0 if ok else 1
     from speaker_agent.fetch import use_ca_file
 
     use_ca_file(cfg.http.ca_file)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from protocol.messages import Command
+from speaker_agent import health
 from speaker_agent.cache import AudioCache
 from speaker_agent.config import AgentConfig
 from speaker_agent.health import Health
@@ -83,7 +84,7 @@ class Agent:
         offset = self.health.clock_offset_ms()
         return f"clock_offset_ms={offset}" if offset is not None else None
 
-    def _state_payload(self, online: bool) -> bytes:
+    def _state(self, online: bool):
         current = self.playback.current
         return self.health.state(
             online,
@@ -91,13 +92,18 @@ class Agent:
             playing=current.id if current else self.streams.playing_label(),
             volume=self.playback.base_volume,
             relay_on=self.relay.is_on,
-        ).encode()
+        )
+
+    def _state_payload(self, online: bool) -> bytes:
+        return self._state(online).encode()
 
     def _heartbeat(self) -> None:
         """Publish the state every heartbeat_s, and soon after anything changes (thread body)."""
         while not self.stopping.is_set():
             try:
                 self.link.publish_state()
+                health.write_file(Path(self.cfg.data_dir), self.link.connected.is_set(),
+                                  self._state(True))
             except Exception:
                 log.exception("heartbeat failed")
             self.state_changed.wait(self.cfg.health.heartbeat_s)

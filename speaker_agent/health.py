@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import threading
 import time
@@ -86,3 +88,31 @@ class Health:
             last_error=self.last_error,
             **live,
         )
+
+
+HEALTH_FILE = "health.json"
+
+
+def write_file(data_dir: Path, connected: bool, state: SpeakerState) -> None:
+    """Leave the agent's own health where `speaker-agent --health` (and systemd, a watchdog
+    script or a technician) can read it without the broker: written atomically each heartbeat."""
+    payload = {"at": time.time(), "connected": connected, "playing": state.playing,
+               "last_error": state.last_error, "version": state.version}
+    tmp = data_dir / f"{HEALTH_FILE}.tmp"
+    tmp.write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(tmp, data_dir / HEALTH_FILE)
+
+
+def read_verdict(data_dir: Path, heartbeat_s: float, now: float | None = None) -> tuple[bool, str]:
+    """(healthy, why) from the health file: fresh (within 3 heartbeats) and connected."""
+    now = time.time() if now is None else now
+    try:
+        h = json.loads((data_dir / HEALTH_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False, "no health file: the agent is not running (or never reached its first heartbeat)"
+    age = now - float(h.get("at", 0))
+    if age > 3 * heartbeat_s:
+        return False, f"the last heartbeat is {age:.0f} s old: the agent is stuck or stopped"
+    if not h.get("connected"):
+        return False, "not connected to the broker" + (f" ({h['last_error']})" if h.get("last_error") else "")
+    return True, f"ok: connected, version {h.get('version')}, playing {h.get('playing') or 'nothing'}"

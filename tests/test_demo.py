@@ -4,6 +4,7 @@ relative data folder (./instance) or a relative --data, a broadcast is heard in 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,12 @@ def test_demo_with_a_relative_data_folder_plays(tmp_path, data_args, data_rel):
         wav = data / "demo" / "sink" / d["speaker_id"] / f"{d['command_id']}.wav"
         assert wav.stat().st_size > 10_000, "the sink holds the decoded announcement"
         assert not list((data / "demo" / "sink" / "ap-2").glob("*.wav"))
+        # The agent's own health, as systemd or a technician on the Pi would ask it.
+        agent_cfg = data / "demo" / "agents" / "ap-1" / "agent.toml"
+        health = subprocess.run([str(BIN / "speaker-agent"), "--config", str(agent_cfg), "--health"],
+                                capture_output=True, text=True, timeout=60)
+        assert health.returncode == 0 and "connected" in health.stdout, health.stdout + health.stderr
+        assert "starting" in (data / "demo" / "logs" / "ap-1.log").read_text()  # its rotated log
     finally:
         demo.stop()
 
