@@ -144,7 +144,9 @@ def encode_mp3_samples(samples, dst: Path, *, sample_rate: int, bitrate: str) ->
     _run_bytes(
         ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
          "-f", "f32le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
-         "-c:a", "libmp3lame", "-b:a", bitrate, "-f", "mp3", str(dst)],
+         # LAME quality 7 ("fast") costs a third of the default's CPU (measured: 0.5 s vs 1.35 s
+         # for 107 s of speech) with no audible loss for speech at 64 kbit/s on horn speakers.
+         "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", "7", "-f", "mp3", str(dst)],
         samples.astype("<f4").tobytes(),
         DEFAULT_TIMEOUT_S,
     )

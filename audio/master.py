@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 
@@ -93,14 +92,10 @@ def master_wav(src_wav: Path, dst: Path, settings: MasterSettings, work: Path) -
 def _normalize(x: np.ndarray, settings: MasterSettings) -> np.ndarray:
     """Band-limit, then gain to the target loudness under the true-peak ceiling, in memory."""
     rate = settings.sample_rate
-    x = loudness.band_limit(x, rate, HIGHPASS_HZ, LOWPASS_HZ)
-    measured = loudness.integrated(x, rate)
-    if not math.isfinite(measured) or measured < SILENT_LUFS:
-        return x
     return loudness.fit(
-        x,
+        loudness.band_limit(x, rate, HIGHPASS_HZ, LOWPASS_HZ),
         rate,
         settings.target_lufs - MP3_LOUDNESS_SHIFT_LU,
         settings.true_peak_db - MP3_PEAK_OVERSHOOT_DB,
-        measured,
+        SILENT_LUFS,
     )
