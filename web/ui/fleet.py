@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from audio.errors import AudioError
+from controller import speech
 from controller.models import utcnow
 from controller.services import fleet_actions, registry
 from controller.services.errors import ServiceError
@@ -63,7 +64,17 @@ def fleet():
     for it in items:
         hamlets.setdefault(it["hamlet"], []).append(it)
     return render_template("fleet.html", hamlets=hamlets, items=items, map_w=MAP_W, map_h=MAP_H,
-                           can_act=db_user().role in fleet_actions.ACTION_ROLES)
+                           can_act=db_user().role in fleet_actions.ACTION_ROLES,
+                           voices=_voices())
+
+
+def _voices() -> list[dict]:
+    """Speech engines with their state and local times, for the 'Voices' card."""
+    voices = speech.engine_states(ctl())
+    for v in voices:
+        v["down_since_local"] = localtime(v["down_since"], "%H:%M %d/%m") if v["down_since"] else ""
+        v["retry_at_local"] = localtime(v["retry_at"], "%H:%M") if v["retry_at"] else ""
+    return voices
 
 
 @bp.get("/fleet.json")
