@@ -43,8 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--words", type=int, default=300)
+    parser.add_argument("--offline", action="store_true", help="only the gTTS-unreachable case")
     args = parser.parse_args()
     text = _text(args.words)
+    if args.offline:
+        offline(" ".join(text.split()[:40]))
+        return
     speech = SpeechSettings(engines=("espeak",))
     cases = {"plain": MasterSettings(), "chime + repeat 2": MasterSettings(chime=True, repeat=2)}
     print(f"# {args.words} words, espeak-ng {speech.resolved_espeak_voice}, {args.runs} runs each")
@@ -70,6 +74,25 @@ def main() -> None:
         print(f"| {label} | {length_s:.1f} s | {statistics.median(cold):.2f} s "
               f"({min(cold):.2f}–{max(cold):.2f}) | {statistics.median(cold_cpu):.2f} s "
               f"| {statistics.median(cached) * 1000:.1f} ms |")
+
+
+def offline(text: str) -> None:
+    """gTTS unreachable (stubbed to refuse the connection, as with no internet): the first render
+    pays the failed attempts and opens the breaker; the next ones go straight to espeak-ng."""
+    import requests
+    import responses
+
+    from tests.support.gtts_stub import GTTS_URL
+
+    speech = SpeechSettings(engines=("gtts", "espeak"))
+    print("| gTTS unreachable, chain gtts → espeak, 40 words | wall | CPU | engine |")
+    print("| --- | --- | --- | --- |")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, \
+            tempfile.TemporaryDirectory() as tmp:
+        mock.add(responses.POST, GTTS_URL, body=requests.exceptions.ConnectionError("no route to host"))
+        for label, words in (("first render", text), ("next render (breaker open)", text + " Hết.")):
+            seconds, cpu, rendered = _render(words, speech, MasterSettings(), Path(tmp))
+            print(f"| {label} | {seconds:.2f} s | {cpu:.2f} s | {rendered.engine} |")
 
 
 if __name__ == "__main__":
