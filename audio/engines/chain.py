@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -68,12 +71,18 @@ def synthesize_urgent(
     first, rest = engines[0], engines[1:]
     if not rest or (breaker is not None and breaker.is_open(first.name)):
         return synthesize(text, rest or engines, workdir, breaker)
+    # The online engine gets its own scratch dir: if it answers after the emergency went
+    # ahead, the caller's workdir is gone, and that must not count as the engine failing.
+    own = Path(tempfile.mkdtemp(prefix="urgent-", dir=workdir.parent))
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="urgent-speech")
+    online = pool.submit(_speak_recorded, first, text, own, breaker)
     try:
-        online = pool.submit(_speak_recorded, first, text, workdir, breaker)
         offline = pool.submit(synthesize, text, rest, workdir, breaker)
         try:
-            return first.name, online.result(timeout=budget_s)
+            got = online.result(timeout=budget_s)
+            out = workdir / got.name
+            os.replace(got, out)
+            return first.name, out
         except FutureTimeout:
             log.warning("speech engine %s did not answer within %.1f s; the emergency uses %s",
                         first.name, budget_s, rest[0].name)
@@ -81,14 +90,14 @@ def synthesize_urgent(
             log.warning("speech engine %s failed for an emergency: %s", first.name, exc)
         return offline.result()
     finally:
+        online.add_done_callback(lambda _f: shutil.rmtree(own, ignore_errors=True))
         pool.shutdown(wait=False)
 
 
 def _speak_recorded(engine: Engine, text: str, workdir: Path, breaker: Breaker | None) -> Path:
     try:
         out = _speak(engine, text, workdir)
-    except (EngineError, ff.FfmpegError, OSError) as exc:
-        # OSError: a late answer after the emergency went ahead finds its scratch dir gone.
+    except (EngineError, ff.FfmpegError) as exc:
         if breaker is not None:
             breaker.trip(engine.name, str(exc))
         raise
