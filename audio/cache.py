@@ -33,6 +33,9 @@ class Rendered:
     cached: bool
 
 
+TIMING_FIELDS = ("engine_retry_s", "emergency_budget_s")
+
+
 def _digest(payload: dict) -> str:
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -45,7 +48,8 @@ def text_key(spoken_text: str, speech: SpeechSettings, master: MasterSettings) -
             "kind": "tts",
             "pipeline": PIPELINE_VERSION,
             "text": spoken_text,
-            "speech": dataclasses.asdict(speech),
+            # When engines are skipped or raced changes nothing in the audio an engine makes.
+            "speech": {k: v for k, v in dataclasses.asdict(speech).items() if k not in TIMING_FIELDS},
             "espeak_voice": speech.resolved_espeak_voice,
             "master": dataclasses.asdict(master),
         }

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 # Generous default for our own, trusted intermediate files; uploads pass their own limit.
@@ -18,16 +16,6 @@ class FfmpegError(Exception):
 
 class FfmpegTimeout(FfmpegError):
     """ffmpeg or ffprobe ran past its time limit and was killed."""
-
-
-@dataclass(frozen=True)
-class Loudness:
-    """One measurement: BS.1770 integrated loudness (LUFS), true peak (dBTP), LRA, gate threshold."""
-
-    integrated: float
-    true_peak: float
-    lra: float
-    threshold: float
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
@@ -108,103 +96,25 @@ def decode_to_wav(
     _run(args, timeout)
 
 
-def measure_loudness(src: Path) -> Loudness:
-    """Measure BS.1770 integrated loudness, true peak, LRA and gate threshold with ebur128."""
-    # ebur128 with true peak runs ~5x faster than a loudnorm measuring pass (measured:
-    # 0.3 s vs 1.5 s for 100 s of speech) and reports the same quantities.
-    proc = _run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-i",
-            str(src),
-            "-af",
-            "ebur128=peak=true:framelog=verbose",
-            "-f",
-            "null",
-            "-",
-        ],
-        DEFAULT_TIMEOUT_S,
-    )
-    summary = proc.stderr[proc.stderr.rfind("Summary:") :]
-
-    def grab(label: str) -> float:
-        match = re.search(rf"{label}:\s+(-?inf|-?[0-9.]+)", summary)
-        if not match:
-            raise FfmpegError(f"ebur128 printed no {label} value")
-        return float(match.group(1))
-
-    return Loudness(grab("I"), grab("Peak"), grab("LRA"), grab("Threshold"))
-
-
-def band_limit(src: Path, dst: Path, highpass_hz: int, lowpass_hz: int) -> None:
-    """Keep only the band horn speakers reproduce, into a float WAV (no clipping on later gain)."""
-    _filter_to_float_wav(src, dst, f"highpass=f={highpass_hz},lowpass=f={lowpass_hz}")
-
-
-def limit_peaks(src: Path, dst: Path, gain_db: float, ceiling_db: float, sample_rate: int) -> None:
-    """Apply gain then a look-ahead limiter at ceiling_db, oversampled 4x so it catches true peaks."""
-    ceiling = 10 ** (ceiling_db / 20)
-    chain = (
-        f"aresample={sample_rate * 4},aformat=sample_fmts=flt,volume={gain_db:.3f}dB,"
-        f"alimiter=limit={ceiling:.5f}:attack=3:release=60:level=false,aresample={sample_rate}"
-    )
-    # Float WAV so the gain before the limiter cannot clip on the way.
-    _filter_to_float_wav(src, dst, chain)
-
-
-def _filter_to_float_wav(src: Path, dst: Path, audio_filter: str) -> None:
-    """Run one ffmpeg audio filter chain from src into a 32-bit float WAV."""
-    _run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(src),
-         "-af", audio_filter, "-c:a", "pcm_f32le", str(dst)],
+def encode_mp3_samples(samples, dst: Path, *, sample_rate: int, bitrate: str) -> None:
+    """Encode mono float samples (a numpy array in -1..1) to MP3 in one ffmpeg run, via stdin."""
+    _run_bytes(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+         "-f", "f32le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+         # LAME quality 7 ("fast") costs a third of the default's CPU (measured: 0.5 s vs 1.35 s
+         # for 107 s of speech) with no audible loss for speech at 64 kbit/s on horn speakers.
+         "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", "7", "-f", "mp3", str(dst)],
+        samples.astype("<f4").tobytes(),
         DEFAULT_TIMEOUT_S,
     )
 
 
-def encode_mp3(
-    src: Path,
-    dst: Path,
-    *,
-    sample_rate: int,
-    bitrate: str,
-    loudnorm: tuple[float, float, Loudness] | None = None,
-) -> None:
-    """Encode mono MP3; with `loudnorm` (target, ceiling, measured) apply the second, linear pass."""
-    filters = []
-    if loudnorm is not None:
-        target, ceiling, m = loudnorm
-        filters.append(
-            f"loudnorm=I={target}:TP={ceiling}:LRA=20:measured_I={m.integrated}:measured_TP={m.true_peak}"
-            f":measured_LRA={m.lra}:measured_thresh={m.threshold}:offset=0:linear=true"
-        )
-    # loudnorm always outputs 192 kHz; resample back to the broadcast rate.
-    filters.append(f"aresample={sample_rate}")
-    _run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(src),
-            "-af",
-            ",".join(filters),
-            "-ac",
-            "1",
-            "-ar",
-            str(sample_rate),
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            bitrate,
-            "-f",
-            "mp3",
-            str(dst),
-        ],
-        DEFAULT_TIMEOUT_S,
-    )
+def _run_bytes(args: list[str], stdin: bytes, timeout: float) -> None:
+    # -nostdin only stops ffmpeg's key handling; "-i pipe:0" still reads the samples.
+    try:
+        proc = subprocess.run(args, input=stdin, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise FfmpegTimeout(f"{args[0]} took longer than {timeout:g} s") from exc
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
+        raise FfmpegError(f"{args[0]} exited with {proc.returncode}: {tail}")

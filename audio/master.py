@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 # pydub imports the stdlib `audioop`, which warns with a DeprecationWarning on 3.11/3.12
 # and is gone in 3.13; there the `audioop-lts` package (pinned in pyproject) provides it.
@@ -12,6 +13,7 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
 from audio import ffmpeg_adapter as ff
+from audio import loudness
 from audio.chime import make_chime
 from audio.settings import MasterSettings
 
@@ -19,25 +21,19 @@ from audio.settings import MasterSettings
 TRIM_KEEP_MS = 40
 # Silence is anything this far below the loudest peak (relative, so quiet recordings trim too).
 TRIM_BELOW_PEAK_DB = 45.0
-# The second loudnorm pass aims this far under the true-peak ceiling: MP3 encoding
-# overshoots peaks a little, and the ceiling is checked on the MP3.
-ENCODER_MARGIN_DB = 0.5
-# Speech from espeak-ng and phones has a peak-to-loudness ratio near 19 dB, but -16 LUFS
-# under a -1 dBTP ceiling allows only 15. loudnorm's dynamic fallback then misses the target
-# by ~2 LU (measured), so peaks are limited first to keep this much headroom for linear gain.
-# Limiting a few dB of speech peaks also helps intelligibility through horn speakers.
-PLR_HEADROOM_DB = 2.0
 # Horn speakers reproduce roughly this band; energy outside it is wasted amplifier power.
+# Band-limiting before measuring also keeps the MP3 encoder's own low-pass from removing
+# energy after we measured it (-0.5 LU) and from making peaks ring over the ceiling (+1.3 dB).
 HIGHPASS_HZ = 100
 LOWPASS_HZ = 11000
-# Encode-and-measure attempts before accepting the closest result.
-ENCODE_ROUNDS = 3
-# Rounds of limit-and-measure before giving up and letting loudnorm go dynamic.
-LIMIT_ROUNDS = 4
-# The MP3 is re-encoded if its loudness is further than this from the target.
-LOUDNESS_TOLERANCE_LU = 0.3
-# How far under the ceiling a corrective re-encode aims its true peak.
-PEAK_SAFETY_DB = 0.2
+# The known MP3 shift, corrected by aiming off before the single encode instead of measuring
+# and re-encoding: MP3 peaks come out up to this much above the samples we encode (+0.9 dB
+# measured with the chime, whose pure tones the encoder rings on) ...
+MP3_PEAK_OVERSHOOT_DB = 1.2
+# ... and the MP3 reads this much louder than they do (ebur128 on the MP3 vs pyloudnorm on the
+# samples, measured on espeak-ng speech, 300 words, both voices, 64 and 96 kbit/s: the MP3 read
+# 0.4-0.5 LU quieter every time).
+MP3_LOUDNESS_SHIFT_LU = -0.45
 # Below this the programme is silence: there is nothing to normalize.
 SILENT_LUFS = -60.0
 
@@ -82,66 +78,24 @@ def master_file(src: Path, dst: Path, settings: MasterSettings, decode_timeout: 
 
 
 def master_wav(src_wav: Path, dst: Path, settings: MasterSettings, work: Path) -> None:
-    """Master a 16-bit WAV (as decode_to_wav writes) into dst; `work` holds intermediates."""
+    """Master a 16-bit WAV (as decode_to_wav writes) into dst; `work` is kept for the caller."""
     programme = arrange(AudioSegment.from_wav(str(src_wav)), settings)
-    arranged = work / "arranged.wav"
-    programme.export(str(arranged), format="wav")
-    _normalize_and_encode(arranged, dst, settings, work)
-
-
-def _normalize_and_encode(arranged: Path, dst: Path, settings: MasterSettings, work: Path) -> None:
-    target, limit = settings.target_lufs, settings.true_peak_db
-    ceiling = limit - ENCODER_MARGIN_DB
+    # float32 halves the memory traffic of every in-memory pass; loudness sums run in float64.
+    samples = np.array(programme.get_array_of_samples(), dtype=np.float32) / np.float32(32768.0)
     tmp = dst.with_name(dst.name + ".part")
-    # Band-limit first: the MP3 encoder's own low-pass otherwise removes energy after we
-    # measured it (measured: -0.5 LU) and makes peaks ring over the ceiling (+1.3 dB).
-    banded = work / "banded.wav"
-    ff.band_limit(arranged, banded, HIGHPASS_HZ, LOWPASS_HZ)
-    arranged = banded
-    measured = ff.measure_loudness(arranged)
-    if not math.isfinite(measured.integrated) or measured.integrated < SILENT_LUFS:
-        ff.encode_mp3(arranged, tmp, sample_rate=settings.sample_rate, bitrate=settings.bitrate)
-        tmp.replace(dst)
-        return
-    source, measured = _limit_if_needed(
-        arranged, measured, ceiling - target - PLR_HEADROOM_DB, settings, work
+    ff.encode_mp3_samples(
+        _normalize(samples, settings), tmp, sample_rate=settings.sample_rate, bitrate=settings.bitrate
     )
-    # Check what listeners get, the MP3 itself, and correct from its own measurement:
-    # encoding shifts loudness and peaks a little. Peaks win over loudness when both miss.
-    shift = 0.0
-    for _ in range(ENCODE_ROUNDS):
-        ff.encode_mp3(
-            source,
-            tmp,
-            sample_rate=settings.sample_rate,
-            bitrate=settings.bitrate,
-            loudnorm=(target + shift, limit, measured),
-        )
-        result = ff.measure_loudness(tmp)
-        if abs(target - result.integrated) <= LOUDNESS_TOLERANCE_LU and result.true_peak <= limit:
-            break
-        shift += min(target - result.integrated, limit - PEAK_SAFETY_DB - result.true_peak)
     tmp.replace(dst)
 
 
-def _limit_if_needed(
-    arranged: Path, measured: ff.Loudness, max_plr: float, settings: MasterSettings, work: Path
-) -> tuple[Path, ff.Loudness]:
-    """Limit peaks until peak-to-loudness ratio fits max_plr, so the loudnorm pass can stay linear."""
-    if measured.true_peak - measured.integrated <= max_plr:
-        return arranged, measured
-    limited = work / "limited.wav"
-    # Gain brings the wanted peak level to -3 dBFS, where the limiter sits (alimiter
-    # cannot limit below -24 dBFS). Limiting also lowers loudness (by ~3 LU on espeak-ng
-    # speech), so repeat with more gain until the ratio fits.
-    gain = -3.0 - (measured.integrated + max_plr)
-    for _ in range(LIMIT_ROUNDS):
-        ff.limit_peaks(arranged, limited, gain, -3.0, settings.sample_rate)
-        measured = ff.measure_loudness(limited)
-        excess = measured.true_peak - measured.integrated - max_plr
-        # Half a dB over is still well inside what the linear pass tolerates.
-        if excess <= 0.5:
-            break
-        # Each round removes only about half the excess (measured), so overshoot the step.
-        gain += 2 * excess + 0.2
-    return limited, measured
+def _normalize(x: np.ndarray, settings: MasterSettings) -> np.ndarray:
+    """Band-limit, then gain to the target loudness under the true-peak ceiling, in memory."""
+    rate = settings.sample_rate
+    return loudness.fit(
+        loudness.band_limit(x, rate, HIGHPASS_HZ, LOWPASS_HZ),
+        rate,
+        settings.target_lufs - MP3_LOUDNESS_SHIFT_LU,
+        settings.true_peak_db - MP3_PEAK_OVERSHOOT_DB,
+        SILENT_LUFS,
+    )

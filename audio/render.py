@@ -9,6 +9,7 @@ from audio import cache
 from audio import ffmpeg_adapter as ff
 from audio.cache import Rendered
 from audio.engines import chain
+from audio.engines.breaker import Breaker
 from audio.errors import AudioError
 from audio.master import master_file, master_wav
 from audio.settings import MasterSettings, SpeechSettings, UploadLimits
@@ -38,8 +39,13 @@ def render_text(
     master: MasterSettings,
     cache_dir: Path,
     abbreviations: dict[str, str] | None = None,
+    urgent: bool = False,
 ) -> Rendered:
-    """Normalize, synthesize (gTTS → espeak-ng → …) and master text, or return the cached MP3."""
+    """Normalize, synthesize (gTTS → espeak-ng → …) and master text, or return the cached MP3.
+
+    Engines that failed recently are skipped (audio.engines.breaker); `urgent` (emergencies)
+    never waits longer than speech.emergency_budget_s for the first engine.
+    """
     spoken = " ".join(_normalize(text, speech.dialect, abbreviations).split())
     if not spoken:
         raise AudioError("empty", "the announcement has no text to speak")
@@ -48,7 +54,12 @@ def render_text(
     if hit is not None:
         return hit
     with cache.workdir(cache_dir) as work:
-        engine, raw = chain.synthesize(spoken, chain.build_engines(speech), work)
+        engines = chain.build_engines(speech)
+        breaker = Breaker(cache_dir, speech.engine_retry_s)
+        if urgent:
+            engine, raw = chain.synthesize_urgent(spoken, engines, work, speech.emergency_budget_s, breaker)
+        else:
+            engine, raw = chain.synthesize(spoken, engines, work, breaker)
         out = work / "mastered.mp3"
         master_file(raw, out, master)
         # Only the preferred engine's audio answers later lookups: if gTTS was down and

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 # Bumped whenever the rendering pipeline changes what it produces, so cached audio
 # made by an older pipeline is never served for the new one.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 DIALECTS = ("south", "north")
 ENGINE_NAMES = ("gtts", "espeak", "piper")
@@ -34,6 +34,11 @@ class SpeechSettings:
     """Path or name of a user-installed Piper binary (Piper is optional)."""
     piper_model: str | None = None
     """Path of the Piper .onnx voice model the user supplies."""
+    engine_retry_s: float = 300.0
+    """After an engine fails, renders skip it for this many seconds before trying it again."""
+    emergency_budget_s: float = 1.0
+    """An emergency waits at most this long for the first (online) engine; the offline voice,
+    rendered meanwhile, speaks otherwise."""
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:

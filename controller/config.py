@@ -42,6 +42,10 @@ class Settings:
     timezone: str = "Asia/Ho_Chi_Minh"
     max_text_chars: int = 5000
     tts_engines: tuple[str, ...] = ("gtts", "espeak")
+    tts_retry_after_s: int = 300
+    """After a speech engine fails, renders skip it for this long, then try it again."""
+    emergency_speech_budget_ms: int = 1000
+    """An emergency waits at most this long for the online voice; the offline voice speaks otherwise."""
     dialect: str = "south"
     command_ttl_s: int = 900
     """How long a 'send now' command stays valid on the wire and on the agent."""

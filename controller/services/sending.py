@@ -28,7 +28,7 @@ def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
     with ctx.db.session() as s:
         access.resolve_targets(s, user, targets)
         abbreviations = announcements.abbreviations(s)
-    rendered = speech.render_text(ctx, text, abbreviations)
+    rendered = speech.render_text(ctx, text, abbreviations, urgent=priority == "emergency")
     with ctx.db.session() as s:
         speakers = access.resolve_targets(s, user, targets)
         user = s.merge(user)

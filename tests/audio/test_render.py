@@ -51,13 +51,15 @@ def test_gtts_failure_falls_back_to_espeak(rsps, tmp_path, failure):
 
 
 def test_fallback_audio_is_not_kept_once_gtts_is_back(rsps, tmp_path, small_mp3):
+    # Retry at once (the breaker's pause is tested in test_engine_breaker.py).
+    speech = replace(SPEECH, engine_retry_s=0.0)
     stub_gtts_error(rsps)
-    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).engine == "espeak"
+    assert render_text(TEXT, speech, MasterSettings(), tmp_path).engine == "espeak"
     rsps.reset()
     stub_gtts(rsps, small_mp3)
     # Same text, same options: gTTS is tried again and its voice replaces the stand-in.
-    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).engine == "gtts"
-    assert render_text(TEXT, SPEECH, MasterSettings(), tmp_path).cached
+    assert render_text(TEXT, speech, MasterSettings(), tmp_path).engine == "gtts"
+    assert render_text(TEXT, speech, MasterSettings(), tmp_path).cached
 
 
 def test_gtts_success_is_recorded_as_gtts(rsps, tmp_path, small_mp3):

@@ -97,3 +97,18 @@ def test_disabled_user_loses_the_session(login, seeded):
         uid = s.scalar(sa.select(User.id).where(User.username == "viewer"))
     post_from(admin, "/users", f"/users/{uid}", role="viewer")  # no 'active' → disabled
     assert viewer.get("/log").status_code == 302
+
+
+def test_fleet_page_shows_when_the_online_voice_is_down_and_its_next_try(login, seeded):
+    import dataclasses
+
+    from audio.engines.breaker import Breaker
+
+    seeded.settings = dataclasses.replace(seeded.settings, tts_engines=("gtts", "espeak"))
+    html = login("viewer").get("/fleet").get_data(as_text=True)
+    assert "Giọng đọc trực tuyến (Google)" in html and "sẵn sàng" in html
+    Breaker(seeded.cache_dir, 300.0).trip("gtts", "connect timed out")
+    html = login("viewer").get("/fleet").get_data(as_text=True)
+    voice = html[html.index('data-engine="gtts"'):]
+    voice = voice[: voice.index("</li>")]
+    assert "không kết nối được từ" in voice and "thử lại lúc" in voice

@@ -110,7 +110,9 @@ def _render(form: compose_form.ComposeForm):
         text = announcements.check_text(form.text, ctx.settings.max_text_chars)
         with ctx.db.session() as s:
             abbreviations = announcements.abbreviations(s)
-        return speech.render_text(ctx, text, abbreviations), text, "tts"
+        # An emergency never waits on the network (audio.engines.chain.synthesize_urgent).
+        urgent = form.emergency or form.priority == "emergency"
+        return speech.render_text(ctx, text, abbreviations, urgent=urgent), text, "tts"
     return _render_upload(request.files["audio_file"]), None, form.source
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from audio.errors import AudioError
+from controller import speech
 from controller.models import utcnow
 from controller.services import agent_updates, fleet_actions, registry
 from controller.services.errors import ServiceError
@@ -70,7 +71,7 @@ def fleet():
     return render_template("fleet.html", hamlets=hamlets, items=items, map_w=MAP_W, map_h=MAP_H,
                            can_act=db_user().role in fleet_actions.ACTION_ROLES, updates=updates,
                            update_state_name=update_state_name, releases=releases,
-                           is_admin=db_user().role == "admin")
+                           is_admin=db_user().role == "admin", voices=_voices())
 
 
 def update_state_name(state: str) -> str:
@@ -78,6 +79,15 @@ def update_state_name(state: str) -> str:
     return {"sent": _("Sent"), "received": _("Received, waiting for silence"),
             "installed": _("Installed"), "failed": _("Failed"), "rejected": _("Refused by the speaker"),
             "rolled_back": _("Rolled back")}.get(state, state)
+
+
+def _voices() -> list[dict]:
+    """Speech engines with their state and local times, for the 'Voices' card."""
+    voices = speech.engine_states(ctl())
+    for v in voices:
+        v["down_since_local"] = localtime(v["down_since"], "%H:%M %d/%m") if v["down_since"] else ""
+        v["retry_at_local"] = localtime(v["retry_at"], "%H:%M") if v["retry_at"] else ""
+    return voices
 
 
 @bp.get("/fleet.json")
