@@ -88,6 +88,8 @@ class Settings:
     """An external encoder may be disconnected this long before its live session ends."""
     live_start_window_s: int = 120
     """How long a new live session waits for its first chunk or encoder before it ends."""
+    province: dict = field(default_factory=dict)
+    """The [province] table: the link to the provincial source system (controller/province/settings.py)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -174,6 +176,12 @@ def validate(s: Settings) -> Settings:
             raise ConfigError(f"setting '{key}' must be an http:// or https:// URL with a host")
     if s.stream_url and not s.stream_source_password:
         raise ConfigError("setting 'stream_source_password' is needed with 'stream_url'")
+    from controller.province.settings import province_settings
+
+    try:
+        province_settings(s.province)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {exc}") from None
     return s
 
 
@@ -190,7 +198,7 @@ def load(data_dir: str | Path | None = None, **overrides) -> Settings:
     names = {f.name for f in fields(Settings)}
     for f in names - {"data_dir", "extra"}:
         env = os.environ.get(f"COMMUNE_RADIO_{f.upper()}")
-        if env is not None:
+        if env is not None and f != "province":  # a table, set in config.toml only
             values[f] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = set(values) - names

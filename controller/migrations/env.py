@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import controller.province.models  # noqa: F401 - registers its tables on Base.metadata
 import controller.stream_models  # noqa: F401 - registers its tables on Base.metadata
 import controller.web_models  # noqa: F401 - registers its tables on Base.metadata
 from controller.models import Base

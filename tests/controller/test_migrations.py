@@ -6,6 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import controller.province.models  # noqa: F401 - its tables are part of the schema
 import controller.stream_models  # noqa: F401 - its tables are part of the schema
 import controller.web_models  # noqa: F401 - its tables are part of the schema
 from controller.db import Database

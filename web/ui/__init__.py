@@ -20,6 +20,7 @@ from web.ui import (  # noqa: E402, F401
                home,
                live,
                logs,
+               province,
                reports,
                session,
                stream_logs,
