@@ -26,6 +26,8 @@ from controller.province.settings import ProvinceSettings
 
 log = logging.getLogger(__name__)
 BATCH = 200
+MARK_EVERY = 20
+"""Records marked sent per write: after a crash at most this many are sent again (deduped by id)."""
 MAX_BACKOFF_S = 60.0
 
 
@@ -111,12 +113,18 @@ class Sender:
                 rendered = [(r.id, r.record_key, *messages.render(s, r, self.mapping, self.tz))
                             for r in batch]
             sent_ids: list[int] = []
+            current = None
             try:
                 for rec_id, key, operation, message in rendered:
+                    current = rec_id
                     self.client.send(operation, message, key)
                     sent_ids.append(rec_id)
+                    if len(sent_ids) == MARK_EVERY:
+                        self._mark(sent_ids)
+                        done += len(sent_ids)
+                        sent_ids = []
             except ProvinceError as exc:
-                self._mark(sent_ids, failed_id=rendered[len(sent_ids)][0], error=str(exc))
+                self._mark(sent_ids, failed_id=current, error=str(exc))
                 self._failed(str(exc))
                 done += len(sent_ids)
                 raise
