@@ -27,11 +27,15 @@ def hhmmss(seconds: float) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
-def status(s: Session, rec: ProvinceRecord, m: Mapping) -> dict:
+def status(s: Session, rec: ProvinceRecord, m: Mapping, speakers: dict | None = None) -> dict:
     """A device status message (TrangThaiHoatDong, AmLuong, ViDo/KinhDo, …)."""
     f = m.fields("device_status")
     st = rec.body
-    spk = s.get(Speaker, rec.speaker_id)
+    if speakers is None:
+        speakers = {}
+    if rec.speaker_id not in speakers:  # kept per batch: the session holds its objects weakly
+        speakers[rec.speaker_id] = s.get(Speaker, rec.speaker_id)
+    spk = speakers[rec.speaker_id]
     out = {
         f["source_id"]: m.source_id,
         f["speaker_id"]: m.speaker_code(rec.speaker_id),
@@ -81,8 +85,9 @@ def aired(s: Session, rec: ProvinceRecord, m: Mapping, tz: ZoneInfo) -> dict:
     return out
 
 
-def render(s: Session, rec: ProvinceRecord, m: Mapping, tz: ZoneInfo) -> tuple[str, dict]:
-    """(endpoint operation, message) for one outbox record."""
+def render(s: Session, rec: ProvinceRecord, m: Mapping, tz: ZoneInfo,
+           speakers: dict | None = None) -> tuple[str, dict]:
+    """(endpoint operation, message) for one outbox record; `speakers` caches lookups per batch."""
     if rec.kind == "status":
-        return "device_status", status(s, rec, m)
+        return "device_status", status(s, rec, m, speakers)
     return "aired_log", aired(s, rec, m, tz)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import requests
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
 USERNAME, PASSWORD = "xa-demo", "mat-khau-tinh-demo"
 
@@ -164,19 +163,20 @@ def push(commune_url: str, token: str, operation: str, bulletin: dict, timeout: 
 
 
 class MockProvinceServer:
-    """The mock on a free loopback port, in a thread."""
+    """The mock on a free loopback port, served by waitress (keep-alive, like a real server)."""
 
     def __init__(self, port: int = 0):
+        from controller.server import WebServer
+
         self.mock = MockProvince()
-        self.server = make_server("127.0.0.1", port, create_app(self.mock), threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.web = WebServer(create_app(self.mock), "127.0.0.1", port, threads=4)
+        self.url = f"http://127.0.0.1:{self.web.server.effective_port}"
 
     def start(self) -> MockProvinceServer:
         """Serve in the background."""
-        self._thread.start()
+        self.web.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self.server.shutdown()
+        self.web.stop()

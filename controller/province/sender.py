@@ -110,8 +110,9 @@ class Sender:
                                   .order_by(ProvinceRecord.id).limit(BATCH)).all()
                 if not batch:
                     return done
-                rendered = [(r.id, r.record_key, *messages.render(s, r, self.mapping, self.tz))
-                            for r in batch]
+                speakers: dict = {}
+                rendered = [(r.id, r.record_key,
+                             *messages.render(s, r, self.mapping, self.tz, speakers)) for r in batch]
             sent_ids: list[int] = []
             current = None
             try:
