@@ -18,15 +18,13 @@ class DemoProvince:
 
     def hint(self, web_port: int) -> str:
         """How to watch the link and push a bulletin down, for the demo's banner."""
-        m = self.server.mock
-        return (f"  Mock province: {self.server.url} (records received: {self.server.url}"
-                f"/api/v1/ban-tin; page 'Kết nối tỉnh')\n"
+        return (f"  Mock province: {self.server.url} (what it received: {self.server.url}"
+                f"/api/v1/nhan-duoc; the link's state: page Kết nối tỉnh)\n"
                 f"  Push a bulletin down: curl -H 'Authorization: Bearer {self.token}' -H "
                 f"'Content-Type: application/json' -d '{{\"BanTinId\": \"T-1\", \"TieuDe\": \"Thử\", "
                 f"\"MucDoUuTien\": 3, \"LichPhat\": {{\"ThoiDiemBatDau\": [\"<ISO time +07:00>\"]}}, "
                 f"\"NoiDung\": {{\"VanBan\": \"Thông báo thử\"}}, \"DanhSachDiaBanNhan\": [\"AP-1\"]}}' "
-                f"http://127.0.0.1:{web_port}/province/v1/ban-tin\n"
-                f"  ({len(m.order)} records so far)\n")
+                f"http://127.0.0.1:{web_port}/province/v1/ban-tin\n")
 
     def stop(self) -> None:
         """Stop the mock."""

@@ -196,3 +196,26 @@ def test_bad_bulletins_get_a_clear_error_and_store_nothing(linked, client, links
     assert _counts(linked) == (0, 0, 0)
     if case == "huge":
         assert links.sent["huge"] < 10_000_000  # refused on Content-Length, not downloaded
+
+
+def test_the_commune_policy_can_make_emergencies_wait_for_approval(linked, client):
+    from controller.province.settings import province_settings
+
+    linked.province.settings = province_settings({
+        **linked.settings.province, "policy": [{"priority": [1], "action": "draft"}]})
+    when = _at(120)
+    r = client.post("/province/v1/ban-tin", headers=AUTH, json=bulletin(
+        "BT-KC", MucDoUuTien=1, LichPhat={"ThoiDiemBatDau": [when]}))
+    assert r.json["TrangThaiGui"] == 0 and "chờ" in r.json["MoTa"], r.json
+    with linked.db.session() as s:
+        ann = s.scalar(sa.select(Announcement))
+        assert ann.status == "draft"
+        assert s.scalar(sa.select(ProvinceBulletin)).state == "waiting"
+    runner = ScheduleRunner(linked)
+    runner.materialize(utcnow())
+    with linked.db.session() as s:
+        occ = s.scalar(sa.select(Occurrence))
+    assert runner.fire(occ.id, now=occ.due_at).state == "missed"  # nobody approved: it did not air
+    with linked.db.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 0
+        assert s.get(Occurrence, occ.id).reason_vi  # the log says why it did not air
