@@ -8,9 +8,10 @@ commune's policy, 4 unknown or cancelled bulletin, 5 the link is off here.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, request
 
 from controller.province import bulletins
 from web.auth import csrf
@@ -25,8 +26,10 @@ HTTP_FOR = {1: 401, 2: 400, 3: 409, 4: 404, 5: 404}
 def _answer(code: int, message: str, content=None):
     env = ctl().province.mapping.fields("envelope") if ctl().province else {
         "status": "TrangThaiGui", "message": "MoTa", "content": "NoiDung"}
-    return jsonify({env["status"]: code, env["message"]: message, env["content"]: content}), (
-        200 if code == 0 else HTTP_FOR.get(code, 400))
+    body = {env["status"]: code, env["message"]: message, env["content"]: content}
+    # Vietnamese left readable in MoTa (jsonify would escape every diacritic).
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json",
+                    status=200 if code == 0 else HTTP_FOR.get(code, 400))
 
 
 def _run(operation):

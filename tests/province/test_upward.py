@@ -103,3 +103,17 @@ def test_a_record_sent_twice_is_kept_once_by_its_id(linked, province, tmp_path):
         s.execute(sa.update(ProvinceRecord).values(sent_at=None))
     sender.run_once()
     assert len(province.mock.aired) == 5 and province.mock.duplicates == 5
+
+
+def test_a_province_that_does_not_answer_in_time_is_retried_later(linked, province, tmp_path):
+    import dataclasses
+
+    sender = linked.province.sender
+    sender.client.settings = dataclasses.replace(sender.client.settings, timeout_s=0.5)
+    make_deliveries(linked, 3, tmp_path)
+    province.mock.faults.slow_s = 1.5  # slower than the commune waits
+    with pytest.raises(ProvinceError, match="Timeout"):
+        sender.run_once()
+    assert _unsent(linked) == 3 and "Timeout" in sender.status()["last_error"]
+    province.mock.faults.slow_s = 0
+    assert sender.run_once() == 3 and len(province.mock.aired) == 3
