@@ -139,7 +139,7 @@ def _render(link, ctx, body: dict, f: dict):
                                              ) as tmp:
                 src = Path(tmp) / "bulletin"
                 fetch(str(url), src, link.settings.max_audio_bytes, link.settings.timeout_s,
-                      verify=link.sender.client.http.verify)
+                      verify=link.sender.client.verify)
                 return render_upload(src, speech.master_settings(ctx.settings), UploadLimits(),
                                      ctx.cache_dir), "upload", None
         if isinstance(text, str) and text.strip():

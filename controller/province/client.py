@@ -29,7 +29,10 @@ class ProvinceClient:
         self.settings = settings
         self.mapping = mapping
         self.http = requests.Session()
-        self.http.verify = str(Path(data_dir) / settings.ca_file) if settings.ca_file else True
+        self.verify = str(Path(data_dir) / settings.ca_file) if settings.ca_file else True
+        """Given on every request: a session-level `verify` loses to REQUESTS_CA_BUNDLE in the
+        environment (requests merges the environment first), and the province's CA would be
+        silently ignored."""
         self.token: str | None = None
         self.token_until = 0.0
 
@@ -53,7 +56,7 @@ class ProvinceClient:
         """Get a fresh bearer token with the username and password."""
         a = self.mapping.fields("auth")
         try:
-            r = self.http.post(self._url("login"), timeout=self.settings.timeout_s,
+            r = self.http.post(self._url("login"), timeout=self.settings.timeout_s, verify=self.verify,
                                json={a["username_field"]: self.settings.username,
                                      a["password_field"]: self.settings.password})
         except requests.RequestException as exc:
@@ -71,7 +74,7 @@ class ProvinceClient:
             if self.token is None or time.monotonic() > self.token_until - RENEW_MARGIN_S:
                 self.login()
             try:
-                r = self.http.post(self._url(operation), json=message,
+                r = self.http.post(self._url(operation), json=message, verify=self.verify,
                                    timeout=self.settings.timeout_s,
                                    headers={"Authorization": f"Bearer {self.token}",
                                             "Idempotency-Key": record_key})
