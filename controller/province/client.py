@@ -6,6 +6,7 @@ bundle may be given); nothing is ever sent with verification off.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class ProvinceClient:
         silently ignored."""
         self.token: str | None = None
         self.token_until = 0.0
+        self._login_lock = threading.Lock()  # lanes share one token; one of them logs in
 
     def _url(self, operation: str) -> str:
         return self.settings.base_url.rstrip("/") + self.mapping.path(operation)
@@ -71,17 +73,21 @@ class ProvinceClient:
     def send(self, operation: str, message: dict, record_key: str) -> None:
         """POST one message; renew the token first when due, and once more after a 401."""
         for attempt in (1, 2):
-            if self.token is None or time.monotonic() > self.token_until - RENEW_MARGIN_S:
-                self.login()
+            with self._login_lock:
+                if self.token is None or time.monotonic() > self.token_until - RENEW_MARGIN_S:
+                    self.login()
+                token = self.token
             try:
                 r = self.http.post(self._url(operation), json=message, verify=self.verify,
                                    timeout=self.settings.timeout_s,
-                                   headers={"Authorization": f"Bearer {self.token}",
+                                   headers={"Authorization": f"Bearer {token}",
                                             "Idempotency-Key": record_key})
             except requests.RequestException as exc:
                 raise ProvinceError(f"{operation}: {type(exc).__name__}: {exc}"[:300]) from None
             if r.status_code == 401 and attempt == 1:
-                self.token = None  # expired early or revoked: log in again and retry once
+                with self._login_lock:  # expired early or revoked: log in again, retry once
+                    if self.token == token:  # unless another lane already did
+                        self.token = None
                 continue
             self._envelope(r)
             return

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -102,7 +104,7 @@ class Sender:
         return n
 
     def run_once(self) -> int:
-        """Send unsent records oldest first until none is left or one fails; returns how many."""
+        """Send unsent records oldest first (per speaker) until none is left or one fails; how many."""
         done = 0
         while not self._stop.is_set():
             with self.ctx.db.session() as s:
@@ -111,27 +113,37 @@ class Sender:
                 if not batch:
                     return done
                 speakers: dict = {}
-                rendered = [(r.id, r.record_key,
-                             *messages.render(s, r, self.mapping, self.tz, speakers)) for r in batch]
-            sent_ids: list[int] = []
-            current = None
-            try:
-                for rec_id, key, operation, message in rendered:
-                    current = rec_id
-                    self.client.send(operation, message, key)
-                    sent_ids.append(rec_id)
-                    if len(sent_ids) == MARK_EVERY:
-                        self._mark(sent_ids)
-                        done += len(sent_ids)
-                        sent_ids = []
-            except ProvinceError as exc:
-                self._mark(sent_ids, failed_id=current, error=str(exc))
-                self._failed(str(exc))
-                done += len(sent_ids)
-                raise
-            self._mark(sent_ids)
-            done += len(sent_ids)
+                lanes: dict[int, list] = {}
+                for r in batch:  # one lane per group of speakers: the order is kept per speaker
+                    lane = zlib.crc32(r.speaker_id.encode()) % self.settings.lanes
+                    lanes.setdefault(lane, []).append(
+                        (r.id, r.record_key, *messages.render(s, r, self.mapping, self.tz, speakers)))
+            with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+                results = list(pool.map(self._send_lane, lanes.values()))
+            done += sum(n for n, _ in results)
+            errors = [e for _, e in results if e is not None]
+            if errors:
+                self._failed(str(errors[0]))
+                raise errors[0]
         return done
+
+    def _send_lane(self, items: list) -> tuple[int, ProvinceError | None]:
+        """Send one lane's records in order, stopping at its first failure; (sent, error)."""
+        sent_ids: list[int] = []
+        done = 0
+        for rec_id, key, operation, message in items:
+            try:
+                self.client.send(operation, message, key)
+            except ProvinceError as exc:
+                self._mark(sent_ids, failed_id=rec_id, error=str(exc))
+                return done + len(sent_ids), exc
+            sent_ids.append(rec_id)
+            if len(sent_ids) == MARK_EVERY:
+                self._mark(sent_ids)
+                done += len(sent_ids)
+                sent_ids = []
+        self._mark(sent_ids)
+        return done + len(sent_ids), None
 
     def _mark(self, sent_ids: list[int], failed_id: int | None = None, error: str = "") -> None:
         now = utcnow()

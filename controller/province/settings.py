@@ -45,6 +45,8 @@ class ProvinceSettings:
     alarm_after_s: int = 3600
     """The page shows an alarm when the oldest unsent record is older than this."""
     timeout_s: float = 10.0
+    lanes: int = 4
+    """Records are sent in this many parallel lanes; a speaker's records stay in one lane, in order."""
     max_audio_bytes: int = 50_000_000
     """A bulletin's Link larger than this is refused before and while downloading."""
     policy: tuple = DEFAULT_POLICY
@@ -78,7 +80,7 @@ def province_settings(raw: dict | None) -> ProvinceSettings:
     """Parse and check the [province] table; ValueError naming the key."""
     raw = dict(raw or {})
     known = {"enabled", "base_url", "username", "password", "ca_file", "inbound_token",
-             "heartbeat_s", "alarm_after_s", "timeout_s", "max_audio_bytes", "policy"}
+             "heartbeat_s", "alarm_after_s", "timeout_s", "max_audio_bytes", "policy", "lanes"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"'province.{sorted(unknown)[0]}' is not a known setting")
@@ -86,7 +88,7 @@ def province_settings(raw: dict | None) -> ProvinceSettings:
     s = ProvinceSettings(**raw, policy=policy)
     if not isinstance(s.enabled, bool):
         raise ValueError("'province.enabled' must be true or false")
-    for key in ("heartbeat_s", "alarm_after_s", "max_audio_bytes"):
+    for key in ("heartbeat_s", "alarm_after_s", "max_audio_bytes", "lanes"):
         if not isinstance(getattr(s, key), int) or getattr(s, key) <= 0:
             raise ValueError(f"'province.{key}' must be a positive whole number")
     if s.enabled:
