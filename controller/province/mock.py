@@ -177,7 +177,7 @@ class MockProvinceServer:
         from controller.server import WebServer
 
         self.mock = MockProvince()
-        self.web = WebServer(create_app(self.mock), "127.0.0.1", port, threads=4)
+        self.web = WebServer(create_app(self.mock), "127.0.0.1", port, threads=8)
         self.url = f"http://127.0.0.1:{self.web.server.effective_port}"
 
     def start(self) -> MockProvinceServer:
