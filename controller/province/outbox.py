@@ -24,13 +24,10 @@ def link_on(s: Session) -> bool:
     return bool(s.info.get("province_link"))
 
 
-def _record(kind: str, speaker_id: str, body: dict, delivery: Delivery | None = None
+def _record(kind: str, speaker_id: str, body: dict, delivery_id: int | None = None
             ) -> ProvinceRecord:
-    rec = ProvinceRecord(kind=kind, speaker_id=speaker_id, record_key=uuid.uuid4().hex,
-                         body=body, created_at=utcnow())
-    if delivery is not None:
-        rec.delivery_id = delivery.id
-    return rec
+    return ProvinceRecord(kind=kind, speaker_id=speaker_id, record_key=uuid.uuid4().hex,
+                          body=body, created_at=utcnow(), delivery_id=delivery_id)
 
 
 def delivery_ended(s: Session, delivery: Delivery, event: str, at: datetime) -> None:
@@ -39,8 +36,15 @@ def delivery_ended(s: Session, delivery: Delivery, event: str, at: datetime) -> 
         return
     if delivery.id is None:
         s.flush([delivery])
-    s.add(_record("aired", delivery.speaker_id,
-                  {"event": event, "ended_at": at.isoformat()}, delivery))
+    delivery_row_ended(s, delivery.id, delivery.speaker_id, event, at)
+
+
+def delivery_row_ended(s: Session, delivery_id: int, speaker_id: str, event: str,
+                       at: datetime) -> None:
+    """The same, for code that handles deliveries as rows (bulk ack ingestion), not objects."""
+    if link_on(s):
+        s.add(_record("aired", speaker_id, {"event": event, "ended_at": at.isoformat()},
+                      delivery_id))
 
 
 def speaker_state(s: Session, speaker_id: str, before: dict | None, after: dict,

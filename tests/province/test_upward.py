@@ -39,7 +39,7 @@ def test_every_upward_message_matches_its_schema(linked, province, tmp_path):
         jsonschema.validate(msg, DEVICE_STATUS)
     for msg in mock.aired.values():
         jsonschema.validate(msg, AIRED_LOG)
-    first = mock.status[mock.order[0][1]]
+    first = next(m for m in mock.status.values() if m["CumLoaId"] == "CL-0001")
     assert (first["CumLoaId"], first["AmLuong"], first["PhienBanUngDung"], first["NguonId"]) == (
         "CL-0001", 80, "1.4.0", "NGUON-XA-TEST")
     assert {m["CumLoaId"] for m in mock.status.values()} == {"CL-0001", "CL-0002", "spk-c"}
