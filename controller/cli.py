@@ -81,13 +81,14 @@ def serve(settings, host, port):
 @click.option("--speakers", "n", type=click.IntRange(1, 200), default=9, show_default=True,
               help="simulated speakers, one per hamlet")
 @click.option("--port", type=int, default=8080, show_default=True, help="web port")
-def demo(settings, n, port):
+@click.option("--province", is_flag=True, help="also run a mock province on loopback and link to it")
+def demo(settings, n, port, province):
     """Controller, managed broker and N simulated speaker agents with file sinks."""
     from controller.demo import run_demo
     from controller.runtime import AlreadyRunning
 
     try:
-        run_demo(settings, n, port)
+        run_demo(settings, n, port, province=province)
     except AlreadyRunning as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -103,6 +103,8 @@ class Settings:
     """While relaying a backup source, listen to the main one this often to switch back."""
     relay_loopback_only: bool = False
     """Accept only loopback source URLs (tests and demos: no traffic leaves the machine)."""
+    province: dict = field(default_factory=dict)
+    """The [province] table: the link to the provincial source system (controller/province/settings.py)."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -193,10 +195,15 @@ def validate(s: Settings) -> Settings:
     if s.stream_url and not s.stream_source_password:
         raise ConfigError("setting 'stream_source_password' is needed with 'stream_url'")
     from controller.alerts.settings import alert_settings
+    from controller.province.settings import province_settings
 
     try:
         alert_settings(s.alerts)
     except ValueError as exc:
+        raise ConfigError(f"setting {exc}") from None
+    try:
+        province_settings(s.province)
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {exc}") from None
     return s
 
@@ -214,7 +221,7 @@ def load(data_dir: str | Path | None = None, **overrides) -> Settings:
     names = {f.name for f in fields(Settings)}
     for f in names - {"data_dir", "extra", "alerts"}:
         env = os.environ.get(f"COMMUNE_RADIO_{f.upper()}")
-        if env is not None:
+        if env is not None and f != "province":  # a table, set in config.toml only
             values[f] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = set(values) - names

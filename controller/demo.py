@@ -89,7 +89,7 @@ def stream_hint(ctl) -> str:
             f"icecast://USERNAME:PASSWORD@{host}/live-N\n")
 
 
-def run_demo(settings: Settings, n: int, port: int) -> None:
+def run_demo(settings: Settings, n: int, port: int, province: bool = False) -> None:
     """Seed, start the controller and the agents, print how to log in, run until Ctrl-C."""
     from controller.app import create_app
     from controller.runtime import Controller
@@ -97,6 +97,11 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
     if not shutil.which("espeak-ng"):
         raise SystemExit("espeak-ng is missing: run `make run` (it installs it)")
     settings = dataclasses.replace(settings, tts_engines=("espeak",))
+    mock = None
+    if province:
+        from controller.province.demo import link_settings
+
+        mock, settings = link_settings(settings, n)
     ctl = Controller(settings)
     password = seed(ctl, n)
     web_port = free_web_port(settings.web_host, port)
@@ -124,6 +129,7 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
         f"  Audio the speakers 'played' is decoded to: {ctl.data / 'demo' / 'sink'}\n"
         f"  Agent logs: {logs}\n"
         f"{stream_hint(ctl)}"
+        f"{mock.hint(web_port) if mock else ''}"
         f"Press Ctrl-C to stop.\n", flush=True)
     try:
         wait_for_signal()
@@ -131,6 +137,8 @@ def run_demo(settings: Settings, n: int, port: int) -> None:
         stop_agents(agents)
         web.stop()
         ctl.stop()
+        if mock:
+            mock.stop()
         log.info("demo stopped")
 
 

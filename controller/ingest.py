@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from controller import stream_ingest
 from controller.models import AuditEvent, Delivery, DeliveryEvent, Speaker, utcnow
+from controller.province import outbox as province_outbox
 from controller.services import agent_updates, audit, deliveries
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, SpeakerState
@@ -191,7 +192,8 @@ class Ingestor:
             log.info("state from unregistered speaker %s ignored", topic_speaker)
             return
         spk.online = st.online
-        spk.state = st.to_payload()
+        before, spk.state = spk.state, st.to_payload()
+        province_outbox.speaker_state(s, topic_speaker, before, spk.state)
         spk.state_at = utcnow()
         if st.online:
             spk.last_seen = utcnow()

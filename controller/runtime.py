@@ -45,6 +45,11 @@ class Controller:
         self.dispatcher = None
         self.ingestor = None
         self.scheduler = None
+        self.province = None
+        """controller.province.link.ProvinceLink when [province] enabled, else None."""
+        from controller.province.link import configure as _configure_province
+
+        _configure_province(self)
         from controller.backup_runner import BackupRunner
 
         self.backups = BackupRunner(settings)
@@ -178,6 +183,8 @@ class Controller:
         self.dispatcher.start()
         self._start_live()
         self._start_relays()
+        if self.province is not None:
+            self.province.start()
         if self.settings.run_scheduler:
             from controller import clock
 
@@ -237,8 +244,9 @@ class Controller:
     def stop(self) -> None:
         """Stop everything started by `start()`."""
         self.stopping.set()
-        for part in (self.alert_runner, self.backups, self.live, self.scheduler, self.relays,
-                     self.dispatcher, self.bus, self.ingestor, self.broker, self.streams_server):
+        for part in (self.province, self.alert_runner, self.backups, self.live, self.scheduler,
+                     self.relays, self.dispatcher, self.bus, self.ingestor, self.broker,
+                     self.streams_server):
             if part is not None:
                 try:
                     part.stop()

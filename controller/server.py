@@ -31,11 +31,12 @@ class WebServer:
     def __init__(self, app, host: str, port: int, threads: int = 8):
         from waitress.server import create_server
 
-        settings = app.extensions["commune_radio"].settings
+        ctl = app.extensions.get("commune_radio")  # None for a helper app (the mock province)
+        trusted = ctl.settings.trusted_proxies if ctl is not None else 0
         self.server = create_server(
             app, host=host, port=port, threads=threads, ident="commune-radio",
-            clear_untrusted_proxy_headers=not settings.trusted_proxies,
-            max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+            clear_untrusted_proxy_headers=not trusted,
+            max_request_body_size=app.config.get("MAX_CONTENT_LENGTH") or 1_073_741_824)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
 
     def start(self) -> None:

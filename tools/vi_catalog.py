@@ -56,6 +56,24 @@ VI: dict[str, str] = {
     "Failed": "Lỗi",
     "Refused by the speaker": "Loa từ chối",
     "Rolled back": "Đã quay về bản cũ",
+    "Province link": "Kết nối tỉnh",
+    "The link to the provincial source system is off. An administrator turns it on in the settings "
+    "file ([province] enabled = true).":
+        "Kết nối với hệ thống thông tin nguồn của tỉnh đang tắt. Quản trị viên bật trong tệp cấu "
+        "hình ([province] enabled = true).",
+    "Records for the province have been waiting for more than %(m)s minutes (oldest: %(t)s).":
+        "Có bản ghi gửi tỉnh đã chờ quá %(m)s phút (cũ nhất: %(t)s).",
+    "Link state": "Trạng thái kết nối",
+    "Connected": "Đang kết nối",
+    "Cannot reach the province": "Không gửi được lên tỉnh",
+    "Province address": "Địa chỉ hệ thống của tỉnh",
+    "Last successful send": "Lần gửi thành công gần nhất",
+    "Records waiting": "Bản ghi đang chờ gửi",
+    "oldest %(m)s minutes": "cũ nhất %(m)s phút",
+    "The commune reports the state of its speakers and what it aired. Nothing is lost while the "
+    "province cannot be reached: records wait here and are sent in order when it is back.":
+        "Xã báo cáo trạng thái cụm loa và nhật ký phát bản tin. Khi không kết nối được với tỉnh, "
+        "không mất bản ghi nào: bản ghi chờ ở đây và được gửi theo thứ tự khi kết nối lại.",
     "Priority level": "Mức ưu tiên",
     "Normal health": "Bình thường",
     "and %(n)s more overlaps": "và %(n)s lần trùng giờ khác",

@@ -35,4 +35,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(updates.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(icecast_auth.bp)
+    from web import province_api
+
+    app.register_blueprint(province_api.bp)
     app.register_blueprint(ui.bp)

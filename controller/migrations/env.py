@@ -3,6 +3,7 @@
 from alembic import context
 
 import controller.alerts.models  # noqa: F401 - registers its tables on Base.metadata
+import controller.province.models  # noqa: F401 - registers its tables on Base.metadata
 import controller.relay_models  # noqa: F401 - registers its tables on Base.metadata
 import controller.stream_models  # noqa: F401 - registers its tables on Base.metadata
 import controller.update_models  # noqa: F401 - registers its tables on Base.metadata

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from controller.models import Broadcast, Delivery, DeliveryEvent, utcnow
+from controller.province import outbox as province_outbox
 from protocol.messages import FINAL_EVENTS
 
 # Controller-side events, besides the agents' ack events.
@@ -33,8 +34,11 @@ def append(s: Session, delivery: Delivery, event: str, source: str,
     if source == "agent":
         delivery.agent_seen = True
     if _advances(delivery.state, event):
+        ended = event in TERMINAL and delivery.state not in TERMINAL
         delivery.state = event
         delivery.state_at = at
+        if ended:  # the province's aired-bulletin log, in this same transaction (off: no-op)
+            province_outbox.delivery_ended(s, delivery, event, at)
     return ev
 
 

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import controller.alerts.models  # noqa: F401 - its tables are part of the schema
+import controller.province.models  # noqa: F401 - its tables are part of the schema
 import controller.relay_models  # noqa: F401 - its tables are part of the schema
 import controller.stream_models  # noqa: F401 - its tables are part of the schema
 import controller.update_models  # noqa: F401 - its tables are part of the schema

@@ -22,6 +22,10 @@ PUBLIC = {"ui.login", "ui.logout", "ui.set_language", "ui.static", "ui.favicon",
 # Icecast's listener_add hook: no login (Icecast calls it), it only ever answers "admit" for a
 # valid per-speaker session token (tests/streams/test_listener_auth.py).
 MACHINE = {"icecast_auth.listener"}
+# Bulletins from the province: its bearer token ([province] inbound_token), answered in its
+# envelope; refused when the link is off or the token is wrong (tests/province/test_bulletins.py).
+MACHINE |= {"province_api.receive_bulletin", "province_api.cancel_bulletin",
+            "province_api.reschedule_bulletin"}
 # Machine endpoints with their own guard: /healthz says only up or not; /metrics needs the
 # metrics token, or loopback when none is set (tests/controller/test_metrics.py).
 OPS = {"ops.healthz", "ops.metrics"}
@@ -45,6 +49,7 @@ POLICY = {
     "ui.sources_add": EDITORS, "ui.relays_start": APPROVERS, "ui.relays_stop": APPROVERS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
     "ui.backups_page": ADMIN, "ui.backups_now": ADMIN, "ui.update_publish": ADMIN,
+    "ui.province_page": ADMIN,
     # JSON API (bearer tokens)
     "api.list_speakers": ALL, "api.list_hamlets": ALL, "api.list_broadcasts": ALL,
     "api.get_broadcast": ALL, "api.create_broadcast": APPROVERS,

@@ -22,6 +22,7 @@ from web.ui import (  # noqa: E402, F401
                home,
                live,
                logs,
+               province,
                relays,
                reports,
                session,
