@@ -28,6 +28,17 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def stop_child(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM a managed child (Mosquitto, Icecast), wait, then SIGKILL it if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def next_free_port(start: int, host: str = "127.0.0.1", tries: int = 200) -> int:
     """The first free port at or after `start`."""
     for port in range(start, start + tries):
@@ -178,13 +189,7 @@ class ManagedBroker:
         """Stop the broker gracefully (it saves its persistence file), then forcibly."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc, timeout)
         self.proc = None
 
     def running(self) -> bool:

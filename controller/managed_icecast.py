@@ -28,7 +28,7 @@ from pathlib import Path
 
 from controller import icecast_files
 from controller.broker_files import new_secret, write_private
-from controller.managed_broker import next_free_port, port_is_free
+from controller.managed_broker import next_free_port, port_is_free, stop_child
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +265,7 @@ class ManagedIcecast:
         """Stop Icecast, gracefully then forcibly."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc, timeout)
         self.proc = None
         self.pid_file.unlink(missing_ok=True)
         if self.as_root and self.config_path.parent != self.files_dir:

@@ -16,7 +16,6 @@ rollback guard (update_guard.py, run by systemd before each start from the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from protocol.digest import sha256_file
 from protocol.messages import Command, Update
 from speaker_agent import venvs
 from speaker_agent.fetch import FetchError, download
@@ -62,15 +62,6 @@ def refusal(update: Update, running: str, free_bytes: int | None, min_free: int 
 def needed_bytes(wheel_bytes: int) -> int:
     """Disk an update needs: the download plus the new venv."""
     return wheel_bytes * 2 + VENV_OVERHEAD_BYTES
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
@@ -187,7 +178,7 @@ class Updater:
                 log.warning("update %s: %s; retrying later", cmd.id, exc)
                 stop.wait(15)
             return
-        got = sha256_of(part)
+        got = sha256_file(part)
         if got != up.sha256:
             part.unlink(missing_ok=True)
             log.error("update %s: wheel hash mismatch (expected %s, got %s)", cmd.id, up.sha256, got)
