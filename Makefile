@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := mosquitto ffmpeg espeak-ng icecast2 python3-venv python3-dev
-APT_TEST := $(APT_RUN) chromium sox
+APT_TEST := $(APT_RUN) chromium sox caddy systemd
 PYTHON ?= python3
 
 .PHONY: run test screenshots bench lint system-run system-test venv-run venv-test clean
