@@ -40,12 +40,13 @@ def test_the_authority_may_set_its_own_interval_and_no_expiry_means_no_repeats()
 
 
 def test_an_interval_rule_is_validated_like_any_schedule():
-    at = datetime(2030, 1, 1, 6, 0)
+    at = (NOW + timedelta(days=30)).replace(tzinfo=None, hour=6, minute=0, second=0)  # local wall time ahead
     zero = Recurrence(kind="interval", at=at, every_minutes=0)
     assert validate(zero, now_utc=NOW)[0].field == "every_minutes"
     empty = Recurrence(kind="interval", at=at, every_minutes=10, until=at)
     assert validate(empty, now_utc=NOW)[0].field == "until"
-    gone = Recurrence(kind="interval", at=datetime(2001, 1, 1), every_minutes=10, until=datetime(2001, 1, 2))
+    past = (NOW - timedelta(days=400)).replace(tzinfo=None)
+    gone = Recurrence(kind="interval", at=past, every_minutes=10, until=past + timedelta(days=1))
     assert validate(gone, now_utc=NOW)[0].code == "no_occurrence"
     rec = Recurrence(kind="interval", at=at, every_minutes=45, until=at + timedelta(hours=2))
     assert Recurrence.from_dict(rec.to_dict()) == rec
