@@ -33,7 +33,7 @@ pytestmark = pytest.mark.process
 @pytest.fixture
 def running(settings, broker):
     """A started controller (managed Icecast), its web server, and three speakers."""
-    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}"
+    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}"
     ctl = Controller(dataclasses.replace(settings, broker_url=url, stream_port=18100))
     with ctl.db.session() as s:
         for sid in ("spk-a", "spk-b", "spk-c"):
@@ -54,7 +54,7 @@ def _commands(broker, speakers):
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fake-agents", protocol=mqtt.MQTTv5)
     c.username_pw_set("controller", broker.controller_password)
     c.on_message = lambda _c, _u, msg: inbox.put(decode_command(msg.payload))
-    c.connect("127.0.0.1", broker.port)
+    c.connect("127.0.0.1", broker.controller_port)
     for sid in speakers:
         c.subscribe(broker.topics.cmd(sid), qos=1)
     c.loop_start()
@@ -114,7 +114,7 @@ def test_signed_play_stream_and_icecast_admits_only_valid_tokens(running, broker
         # The agent says it plays; the log counts airtime from then.
         acks = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="acks", protocol=mqtt.MQTTv5)
         acks.username_pw_set("controller", broker.controller_password)
-        acks.connect("127.0.0.1", broker.port)
+        acks.connect("127.0.0.1", broker.controller_port)
         acks.loop_start()
         ack = Ack(command_id=a.id, speaker_id="spk-a", event="stream_playing",
                   at=utcnow() - timedelta(seconds=5))

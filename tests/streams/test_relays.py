@@ -59,7 +59,7 @@ def loudness(url: str, seconds: float = 2.0) -> float:
 @pytest.fixture
 def running(settings, broker):
     """A started controller (managed Icecast, relay supervisor), its web server, three speakers."""
-    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.port}"
+    url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}"
     ctl = Controller(dataclasses.replace(settings, broker_url=url, stream_port=18200,
                                          relay_silence_s=3, relay_recheck_s=3))
     with ctl.db.session() as s:
@@ -77,7 +77,7 @@ def running(settings, broker):
                          protocol=mqtt.MQTTv5)
     agents.username_pw_set("controller", broker.controller_password)
     agents.on_message = lambda _c, _u, msg: inbox.put(decode_command(msg.payload))
-    agents.connect("127.0.0.1", broker.port)
+    agents.connect("127.0.0.1", broker.controller_port)
     for sid, _h in SPEAKERS:
         agents.subscribe(broker.topics.cmd(sid), qos=1)
     agents.loop_start()
