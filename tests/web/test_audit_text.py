@@ -48,7 +48,7 @@ def test_every_recorded_action_reads_as_a_sentence(login, seeded):
         ("command_rejected", "spk-a", "cmd-1", "bad signature"),
         ("something_new", "admin", "x:1", "a=b"),
     ]
-    assert {a for a, *_ in events} >= set(ACTIONS)
+    assert {a for a, *_ in events} | {a for a, *_ in LATER_EVENTS} >= set(ACTIONS)
     with seeded.db.session() as s:  # one real announcement and broadcast, so names are looked up
         ann = announcements.create(s, seeded, title="Họp dân", text="Họp dân", source="tts",
                                    rendered=Rendered(_mp3(seeded)), user=None, approved=True)
@@ -71,3 +71,36 @@ def test_every_recorded_action_reads_as_a_sentence(login, seeded):
     assert "admin something_new x:1 a=b" in sentences
     assert ("approver đã phát bản tin 'Họp dân' (mức thông thường) tới Ấp Mỹ An, Ấp Mỹ Phú."
             in sentences)  # an unknown action is shown as stored
+
+
+LATER_EVENTS = [  # streams, alerts, the province and agent updates (a page holds 50 lines)
+        ("logout", "lan", None, None), ("areas_changed", "admin", "lan", "[] -> [3]"),
+        ("request_submitted", "editor", "announcement:999", "when=schedule"),
+        ("live_targets", "admin", "live-1", "hamlets: Ấp 1; speakers: spk-a"),
+        ("live_ended", None, "live-1", "reason: browser_gone; duration_s: 40"),
+        ("live_opened", "admin", "live-1", None), ("live_stopped", "admin", "live-1", "stopped"),
+        ("relay_opened", "admin", "relay-2", None), ("relay_stopped", "admin", "relay-2", "ended"),
+        ("relay_started", "admin", "relay:2", "source=1"), ("source_added", "editor", "source:1", None),
+        ("hamlet_area_set", "admin", "hamlet:1", "polygon"),
+        ("alert_feed_failed", None, "feed:tinh", "timeout"),
+        ("alert_feed_recovered", None, "feed:tinh", None),
+        ("alert_refused", "cap", "alert:3", "bad xml"), ("alert_emergency", "cap", "alert:4", None),
+        ("relay_failed", None, "relay:2", "upstream gone"), ("update_rolled_back", "spk-a", "1.2.3", None),
+        ("province_bulletin", "province", "bulletin:B1", None),
+        ("province_bulletin_cancelled", "province", "bulletin:B1", None),
+        ("province_bulletin_rescheduled", "province", "bulletin:B1", None),
+        ("update_published", "admin", "1.2.3", None), ("update_target", "admin", "1.2.3", "hamlet=1"),
+        ("update_installed", "spk-a", "1.2.3", None),
+]
+
+
+def test_stream_alert_province_and_update_actions_read_as_sentences(login, seeded):
+    with seeded.db.session() as s:
+        for action, actor, target, detail in LATER_EVENTS:
+            audit.record(s, action, actor=actor, target=target, detail=detail)
+    html = login("admin").get("/audit").get_data(as_text=True)
+    sentences = [unescape(x) for x in re.findall(r'<td class="sentence">(.*?)</td>', html)]
+    assert len(sentences) >= len(LATER_EVENTS)
+    assert not [x for x in sentences if re.search(r"\b[a-z]+_[a-z]+\b|%\(", x)], sentences
+    assert "Loa spk-a đã chạy phiên bản phần mềm 1.2.3." in sentences
+    assert "admin đã bắt đầu phát trực tiếp (live-1)." in sentences

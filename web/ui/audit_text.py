@@ -76,6 +76,42 @@ ACTIONS = {  # action -> (short name for the filter, sentence)
                    _l("Speaker %(actor)s sent an acknowledgement in another speaker's name; "
                       "it was ignored.")),
     "command_rejected": (_l("Command refused"), _l("Speaker %(actor)s refused a command: %(detail)s.")),
+    "logout": (_l("Logged out"), _l("%(actor)s logged out.")),
+    "areas_changed": (_l("Hamlets of an account changed"),
+                      _l("%(actor)s changed which hamlets the account %(target)s may use.")),
+    "request_submitted": (_l("Request sent for approval"),
+                          _l("%(actor)s asked for approval of a broadcast or a schedule change.")),
+    "live_targets": (_l("Live started"), _l("%(actor)s started speaking live (%(target)s).")),
+    "live_ended": (_l("Live ended"), _l("The live session %(target)s ended.")),
+    "live_opened": (_l("Live session opened"), _l("%(actor)s opened the live session %(target)s.")),
+    "live_stopped": (_l("Live session stopped"), _l("%(actor)s stopped the live session %(target)s.")),
+    "relay_opened": (_l("Relay session opened"), _l("%(actor)s opened the relay session %(target)s.")),
+    "relay_stopped": (_l("Relay session stopped"), _l("%(actor)s stopped the relay session %(target)s.")),
+    "relay_started": (_l("Relay started"), _l("%(actor)s started a relay (%(target)s).")),
+    "source_added": (_l("Relay station added"), _l("%(actor)s added a relay station (%(target)s).")),
+    "hamlet_area_set": (_l("Hamlet area set"), _l("%(actor)s set where a hamlet is, for warnings.")),
+    "alert_feed_failed": (_l("Warning feed failing"), _l("The warning feed %(target)s could not be read.")),
+    "alert_feed_recovered": (_l("Warning feed back"), _l("The warning feed %(target)s can be read again.")),
+    "alert_refused": (_l("Warning refused"),
+                      _l("A warning was refused (%(target)s); see the Warnings page.")),
+    "province_bulletin": (_l("Bulletin from the province"),
+                          _l("The province sent the bulletin %(target)s.")),
+    "province_bulletin_cancelled": (_l("Province bulletin cancelled"),
+                                    _l("The province cancelled the bulletin %(target)s.")),
+    "province_bulletin_rescheduled": (_l("Province bulletin rescheduled"),
+                                      _l("The province changed the times of the bulletin %(target)s.")),
+    "update_published": (_l("Agent version published"),
+                         _l("%(actor)s published the speaker agent version %(target)s.")),
+    "update_target": (_l("Agent version target set"),
+                      _l("%(actor)s set which speakers should run agent version %(target)s.")),
+    "update_installed": (_l("Agent updated"), _l("Speaker %(actor)s now runs agent version %(target)s.")),
+}
+# Actions written with a variable ending (alert_<policy action>, relay_<state>, update_<state>):
+# one sentence per family, so a new ending is still a sentence and never a raw word.
+FAMILIES = {
+    "alert_": (_l("Warning handled"), _l("A warning was handled (%(target)s); see the Warnings page.")),
+    "relay_": (_l("Relay changed"), _l("The relay %(target)s changed; see the Relays page.")),
+    "update_": (_l("Agent update"), _l("Speaker %(actor)s reported on the agent update %(target)s.")),
 }
 LOGIN_REASONS = {
     "bad password": _l("wrong password"), "unknown user": _l("no such account"),
@@ -87,14 +123,22 @@ MISSED_REASONS = {"expired": _l("its validity had passed"),
 _DETAIL = re.compile(r"(\w+)=(.*?)(?=\s\w+=|$)")
 
 
+def _known(action: str) -> tuple | None:
+    if action in ACTIONS:
+        return ACTIONS[action]
+    return next((v for prefix, v in FAMILIES.items() if action.startswith(prefix)), None)
+
+
 def action_name(action: str) -> str:
     """The short Vietnamese name of an action (the stored word if unknown)."""
-    return str(ACTIONS[action][0]) if action in ACTIONS else action
+    known = _known(action)
+    return str(known[0]) if known else action
 
 
 def describe(s: Session, ev: AuditEvent) -> str:
     """One sentence saying who did what to which announcement, hamlets or speaker."""
-    if ev.action not in ACTIONS:
+    known = _known(ev.action)
+    if known is None:
         return " ".join(x for x in (ev.actor, ev.action, ev.target, ev.detail) if x)
     detail = dict(_DETAIL.findall(ev.detail or ""))
     kind, _sep, ident = (ev.target or "").partition(":")
@@ -129,7 +173,7 @@ def describe(s: Session, ev: AuditEvent) -> str:
         values["old"], values["new"] = _name(ROLES, old), _name(ROLES, new)
     if ev.action in ("login_failed", "login_refused"):
         values["reason"] = _login_reason(ev.detail or "")
-    return str(ACTIONS[ev.action][1]) % values
+    return str(known[1]) % values
 
 
 def _actor(actor: str | None) -> str:
