@@ -21,7 +21,10 @@ from tests.browser.conftest import DESKTOP, PHONE
 from tests.support.processes import cli
 
 pytestmark = pytest.mark.browser
-OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Like test_z_screenshots: test-results/ during a test run (the checkout stays clean);
+# `make screenshots` points COMMUNE_RADIO_SCREENSHOTS at docs/screenshots.
+OUT = Path(__file__).resolve().parents[2] / os.environ.get("COMMUNE_RADIO_SCREENSHOTS",
+                                                           "test-results/screenshots")
 MY_AN = "10.39,105.41 10.39,105.43 10.41,105.43 10.41,105.41 10.39,105.41"  # around Loa chợ Mỹ An
 
 
