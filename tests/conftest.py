@@ -6,6 +6,8 @@ import pytest
 
 from tests.support.broker import TestBroker
 
+pytest_plugins = ["tests.support.db_free"]
+
 
 @pytest.fixture
 def broker(tmp_path):
