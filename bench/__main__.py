@@ -2,7 +2,8 @@
 
 Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
 their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay) run as
+bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay,
+bench.relay_delay, bench.stream_auth, bench.stream_capacity, bench.alert_latency) run as
 subprocesses when present, each with a time limit; their output is printed and they keep
 their own sections.
 """
@@ -27,6 +28,7 @@ OTHERS = [
     ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
+    ("bench.stream_capacity", ["--seconds", "60"], 240),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")

@@ -7,8 +7,10 @@ found by cross-correlation and compared with the instant it was spoken.
 Floor, in the same run: the same PCM → one bare ffmpeg (Opus/Ogg) → the same Icecast →
 the same listener. An ablation row shows the floor with ffmpeg's default input buffering
 and one-second Ogg pages, which is why the encoder sets `-fflags nobuffer` and small pages.
-The ear is a listener of the mount, not an agent's sink: the agent's player adds its own
-output buffer on top (measured by the agent's benchmark).
+Two ears hear every round at once: an ffmpeg listener of the mount, and a speaker agent's
+own stream player with its file sink (bench/agent_sink.py: the agent's code, each decoded
+frame stamped as it leaves the decoder for the sink). In the live rounds a second agent
+player writes its WAV as shipped (256 KB blocks), to show that file artefact.
 
     python -m bench.live_delay [--rounds 3] [--seconds 12] [--no-write]
 """
@@ -17,18 +19,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import ms, replace_section, summary, table
+from bench.agent_sink import AgentSink
+from bench.common import machine, ms, replace_section, summary, table
 from controller.live import encoder as live_encoder
-from tests.support.live_audio import Ear, Mouth, chirp_train, delays
+from tests.support.live_audio import EAR_SR, Ear, Mouth, chirp_train, delays
 
-PERIOD_S, LEAD_S = 1.0, 3.0  # the ear joins well before the first chirp
+PERIOD_S, LEAD_S = 1.0, 3.0  # the ears join well before the first chirp
 HAMLET = "Ấp Đo Trễ"
+ROWS = [  # (results key, table label)
+    ("live, mount", "live → mount listener (ffmpeg)"),
+    ("live, sink", "live → agent's stream player (sink)"),
+    ("live, shipped", "live → agent's file sink as shipped (256 KB writes)"),
+    ("floor, mount", "floor → mount listener"),
+    ("floor, sink", "floor → agent's stream player (sink)"),
+    ("floor, ffmpeg defaults, mount", "floor with ffmpeg defaults → mount listener"),
+]
 
 
 def _post(url: str, data: bytes, headers: dict) -> dict:
@@ -50,20 +62,49 @@ def _floor_cmd(url: str, tuned: bool) -> list[str]:
     return head + tail
 
 
-def _round(pcm, onsets, start_source, mount: str, icecast) -> list[float]:
+class _SinkEar:
+    """An AgentSink seen through the Ear interface that `delays` reads (16 kHz samples)."""
+
+    def __init__(self, sink: AgentSink):
+        self.sink = sink
+
+    def samples(self):
+        """(samples at the ear's rate, arrival instant of each)."""
+        return self.sink.samples(EAR_SR)
+
+    @property
+    def started_at(self):
+        """When the sink first had decoded audio."""
+        return self.sink.started_at
+
+    def stop(self) -> None:
+        """End the agent's player."""
+        self.sink.stop()
+
+
+def _round(pcm, onsets, start_source, mount: str, icecast, sink_dir: Path,
+           shipped: bool) -> dict[str, list[float]]:
+    """One spoken chirp train; delays per ear: 'mount', 'sink' (and 'shipped')."""
     mouth = start_source()
     t = threading.Thread(target=mouth.run)
     t.start()
     deadline = time.monotonic() + 10
     while mount not in icecast.mounts() and time.monotonic() < deadline:
         time.sleep(0.02)
-    ear = Ear(icecast.listen_url(mount)).start()
+    url = icecast.listen_url(mount)
+    tag = mount.strip("/")
+    ears = {"mount": Ear(url).start(),
+            "sink": _SinkEar(AgentSink(url, sink_dir, f"{tag}-sink").start())}
+    if shipped:
+        ears["shipped"] = _SinkEar(AgentSink(url, sink_dir, f"{tag}-shipped", shipped=True).start())
     t.join()
     time.sleep(3)
-    ear.stop()
-    got = delays(mouth, onsets, ear)
-    if not got:
-        print(f"  {mount}: no chirp heard or matched; round skipped", flush=True)
+    for ear in ears.values():
+        ear.stop()
+    got = {name: delays(mouth, onsets, ear) for name, ear in ears.items()}
+    for name, values in got.items():
+        if not values:
+            print(f"  {mount} ({name}): no chirp heard or matched; round skipped", flush=True)
     return got
 
 
@@ -99,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=server.run, daemon=True).start()
     bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     pcm, onsets = chirp_train(args.seconds, PERIOD_S, LEAD_S)
-    results: dict[str, list[float]] = {"live": [], "floor": [], "floor, ffmpeg defaults": []}
+    results: dict[str, list[float]] = {name: [] for name, _ in ROWS}
+    loads = [os.getloadavg()[0]]
     try:
         for r in range(args.rounds):
             opened = _post(base + "/api/v1/live", json.dumps(
@@ -110,16 +152,22 @@ def main(argv: list[str] | None = None) -> None:
                 _post(f"{chunk_url}&seq={seq}", data, {"Content-Type": "application/octet-stream"})
 
             got = _round(pcm, onsets, lambda send=send: Mouth(pcm, send),
-                         opened["ingest"]["icecast"]["mount"], icecast)
+                         opened["ingest"]["icecast"]["mount"], icecast, tmp / "sink", True)
             _post(f"{base}/api/v1/live/{opened['id']}/stop", b"{}", bearer)
-            results["live"] += got
+            for ear, values in got.items():
+                results[f"live, {ear}"] += values
+            loads.append(os.getloadavg()[0])
             for name, tuned in (("floor", True), ("floor, ffmpeg defaults", False)):
                 if name != "floor" and r:
                     continue  # one ablation round is enough to show the difference
                 mount = f"/floor-{r}-{int(tuned)}"
                 cmd = _floor_cmd(icecast.source_url(mount), tuned)
-                results[name] += _round(pcm, onsets, lambda cmd=cmd: Mouth(pcm, None, cmd=cmd),
-                                        mount, icecast)
+                got = _round(pcm, onsets, lambda cmd=cmd: Mouth(pcm, None, cmd=cmd),
+                             mount, icecast, tmp / "sink", False)
+                results[f"{name}, mount"] += got["mount"]
+                if tuned:
+                    results[f"{name}, sink"] += got["sink"]
+                loads.append(os.getloadavg()[0])
             print(f"round {r + 1}: " + ", ".join(f"{k} n={len(v)}" for k, v in results.items()),
                   flush=True)
     finally:
@@ -127,28 +175,49 @@ def main(argv: list[str] | None = None) -> None:
         ctl.live.stop()
         icecast.stop()
     rows = []
-    for name, values in results.items():
-        st = summary(values)
-        rows.append([name, st["n"], ms(st["p50"]), ms(st["p99"]), ms(st["min"]), ms(st["max"])])
-    body = table(["chain", "chirps", "p50", "p99", "min", "max"], rows)
+    for key, label in ROWS:
+        st = summary(results[key])
+        rows.append([label, st["n"], ms(st["p50"]), ms(st["p99"]), ms(st["min"]), ms(st["max"])])
+    body = table(["chain → ear", "chirps", "p50", "p99", "min", "max"], rows)
+    load = f"{min(loads):.1f} to {max(loads):.1f}"
     print(body)
+    print(f"1-minute load average {load} on {os.cpu_count()} cores", flush=True)
     if not args.no_write:
         command = f"python -m bench.live_delay --rounds {args.rounds} --seconds {args.seconds:g}"
         replace_section("Live delay", f"""`{command}`: chirps 1 to 1.6 s apart, spoken in
-real time and heard by an ffmpeg listener of the Icecast mount that joined before the first
-chirp; delay = arrival found by cross-correlation minus the instant the chirp was spoken.
-The live chain is the browser's path: WebM/Opus pieces of 250 ms POSTed over HTTP to the
-controller (waitress), one ffmpeg encoder (Opus in Ogg, {live_encoder.PAGE_MS} ms pages),
-Icecast (burst 0). The floor is a bare ffmpeg → Icecast → ffmpeg chain in the same run; the
-ablation row is that floor with ffmpeg's default input probing and one-second Ogg pages.
-p99 of a few dozen chirps is close to the maximum. Goal: p50 ≤ 1.5 s on loopback.
+real time; delay = a chirp's arrival, found by cross-correlation, minus the instant it was
+spoken. The live chain is the browser's path: WebM/Opus pieces of 250 ms POSTed over HTTP
+to the controller (waitress), one ffmpeg encoder (Opus in Ogg, {live_encoder.PAGE_MS} ms
+pages), Icecast (burst 0). The floor is a bare ffmpeg → Icecast → ffmpeg chain in the same
+run; the ablation row is that floor with ffmpeg's default input probing and one-second Ogg
+pages. Goal: p50 ≤ 1.5 s on loopback.
+
+Two ears hear each round at once, both connected before the first chirp:
+- *mount listener*: an ffmpeg decoding the mount to a pipe, each 20 ms block stamped as read;
+- *agent's stream player (sink)*: the speaker agent's own `FileSinkStreamPlayer`
+  (speaker_agent/stream_player.py: its HTTP open, container from Content-Type, copy thread,
+  ffmpeg `-fflags nobuffer -flags low_delay`, volume filter, WAV sink). The bench stamps the
+  growth of the sink's WAV every 2 ms; a sample arrives when the file first holds it, i.e.
+  when ffmpeg hands it to the output, where the ALSA device takes it on a Pi. The bench adds
+  only `-flush_packets 1` to the sink's output, so each decoded 20 ms frame is written at
+  once, as it is to ALSA (bench/agent_sink.py).
+- In the live rounds a third ear is the file sink exactly as shipped: it writes its WAV in
+  256 KB blocks (2.7 s of 48 kHz mono), so its "arrival" is when the block holding the
+  chirp was written. That is a property of the file sink used by tests and the demo, not
+  of a loudspeaker.
+
+Not measured: the ALSA device's own buffer on a Pi (no sound card here), which comes on top
+of the sink rows. p99 of a few dozen chirps is close to the maximum.
+
+Measured on {machine()}; 1-minute load average {load} on these 2 shared cores while it
+ran, so the figures are upper bounds:
 
 {body}
 
 The live chain pays the 250 ms MediaRecorder slice, one WebM cluster and an HTTP request
 on top of the floor. The ablation shows why the encoder sets `-fflags nobuffer -probesize 32
--analyzeduration 0` and small Ogg pages. The ear is a mount listener, not a speaker agent;
-an agent's player adds its own output buffer.""")
+-analyzeduration 0` and small Ogg pages. The agent's player adds its own HTTP read and a
+pipe into ffmpeg on top of the bare listener.""")
 
 
 if __name__ == "__main__":
