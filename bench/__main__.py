@@ -25,7 +25,7 @@ OTHERS = [
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
-    ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
+    ("bench.live_delay", ["--rounds", "3", "--seconds", "14"], 240),
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
     ("bench.stream_capacity", ["--seconds", "60"], 240),

@@ -6,10 +6,9 @@ low-delay flags, the WAV sink) against a mount, and stamps the growth of the sin
 every 2 ms. Each decoded sample's arrival is the first instant the file was long enough to
 hold it: the moment ffmpeg handed it to the output, where an ALSA device would take it.
 
-By default the bench adds `-flush_packets 1` to the sink's output options, so ffmpeg writes
-every decoded frame (20 ms) at once. As shipped, the file sink writes the WAV in 256 KB
-blocks (2.7 s of 48 kHz mono), a file artefact that the ALSA output does not have;
-`shipped=True` measures that sink unchanged.
+The bench adds `-flush_packets 1` to the sink's output options, so ffmpeg writes every
+decoded frame (20 ms) at once. As shipped, the file sink's WAV grows in 262,144-byte steps
+(2.7 s of 48 kHz mono), a file artefact that the ALSA output does not have.
 """
 
 from __future__ import annotations
@@ -54,15 +53,12 @@ def data_offset(raw: bytes) -> tuple[int, int]:
 class AgentSink:
     """One agent stream player on `url`, its WAV growth stamped (monotonic clock)."""
 
-    def __init__(self, url: str, sink_dir: Path, session: str, shipped: bool = False):
-        cls = FileSinkStreamPlayer if shipped else _FlushingSink
-        self.player = cls(StreamSettings(), Path(sink_dir))
+    def __init__(self, url: str, sink_dir: Path, session: str):
+        self.player = _FlushingSink(StreamSettings(), Path(sink_dir))
         self.url = url
         self.session = session
         self.sink_dir = Path(sink_dir)
         self.growth: list[tuple[float, int]] = []
-        self.shipped = shipped
-        self.opened_at: float | None = None
         self.result = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -76,7 +72,6 @@ class AgentSink:
         return self
 
     def _play(self) -> None:
-        self.opened_at = time.monotonic()
         self.result = self.player.play(self.url, self.session, 100, lambda: None)
 
     def _watch(self) -> None:
@@ -101,8 +96,15 @@ class AgentSink:
         for t in self._threads:
             t.join(15)
 
-    def samples(self, rate: int) -> tuple[np.ndarray, np.ndarray]:
-        """(float samples resampled to `rate`, arrival instant of each); empty if nothing came."""
+    def samples(self, rate: int, paced: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(float samples resampled to `rate`, arrival instant of each); empty if nothing came.
+
+        With `paced`, the instant is when a loudspeaker would sound the sample instead: a
+        device playing at real time from the first sample, never dropping one, plays sample k
+        at max(its arrival, the previous one's + 1/rate). The file sink is not paced, so audio
+        that piled up while the connection started is written at once; a device would play
+        it at real time, late. (The device's own buffer comes on top; not modelled.)
+        """
         files = sorted(self.sink_dir.glob(f"{self.session}.*.wav"))
         if not files or not self.growth:
             return np.zeros(0), np.zeros(0)
@@ -117,6 +119,9 @@ class AgentSink:
         idx = np.searchsorted(sizes, need, side="left")
         keep = idx < len(sizes)  # written after the last stamp (at the header rewrite): dropped
         x, when = x[keep], stamps[idx[keep]]
+        if paced and len(x):
+            k = np.arange(len(x)) / src_rate
+            when = k + np.maximum.accumulate(when - k)
         if src_rate != rate and len(x):
             step = src_rate / rate
             k = max(1, int(round(step)))
@@ -127,12 +132,5 @@ class AgentSink:
 
     @property
     def started_at(self) -> float | None:
-        """Since when the sink was listening: its first decoded audio.
-
-        The shipped sink's first write comes 2.7 s after its first audio, so for it this is
-        when the player opened the connection (a flushing sink opened at the same moment
-        shows how soon audio flowed).
-        """
-        if self.shipped:
-            return self.opened_at
+        """Since when the sink was listening: its first decoded audio."""
         return next((t for t, s in self.growth if s > 100), None)

@@ -2,7 +2,7 @@
 
 `python -m bench.relay_delay [--seconds 60] [--write]`
 
-A fake station (ffmpeg lavfi: a 0.25 s chirp every 3 s, MP3 32 kbps, real time) is pushed to
+A fake station (ffmpeg lavfi: a 0.25 s chirp every 5 s, MP3 32 kbps, real time) is pushed to
 an Icecast mount. The controller's relay pipeline (controller/relay_pipeline.py: pull, level,
 Opus 32 kbps, push) relays it to a second mount. Two listeners decode both mounts at once and
 timestamp the samples as they arrive; each chirp is found in both by cross-correlation with
@@ -32,9 +32,9 @@ from controller import relay_pipeline
 from controller.managed_icecast import ManagedIcecast
 
 RATE = 8000
-PERIOD_S = 3.0
+PERIOD_S = 5.0  # longer than any delay measured (about 3 s when played), so pairs are unambiguous
 CHIRP_S = 0.25
-# A linear chirp 500 → 3500 Hz in the first 0.25 s of every 3 s, silence otherwise.
+# A linear chirp 500 → 3500 Hz in the first 0.25 s of every PERIOD_S, silence otherwise.
 CHIRP = (f"aevalsrc='if(lt(mod(t,{PERIOD_S:g}),{CHIRP_S:g}),0.6*sin(2*PI*(500*mod(t,{PERIOD_S:g})"
          f"+6000*mod(t,{PERIOD_S:g})*mod(t,{PERIOD_S:g}))),0)':s=44100")
 
@@ -140,6 +140,8 @@ def run(seconds: float) -> tuple[dict[str, list[float]], list[float]]:
             for sink in sinks.values():
                 sink.stop()
             heard = {f"{name}, sink": onsets(*sink.samples(RATE)) for name, sink in sinks.items()}
+            heard.update({f"{name}, played": onsets(*sink.samples(RATE, paced=True))
+                          for name, sink in sinks.items()})
             pipe.stop()
             floor.terminate()
             floor.wait(5)
@@ -150,8 +152,10 @@ def run(seconds: float) -> tuple[dict[str, list[float]], list[float]]:
     up = ears["station"].onsets()
     return ({"relay": delays(up, ears["relay"].onsets()),
              "relay, sink": delays(up, heard["relay, sink"]),
+             "relay, played": delays(up, heard["relay, played"]),
              "floor": delays(up, ears["floor"].onsets()),
-             "floor, sink": delays(up, heard["floor, sink"])}, loads)
+             "floor, sink": delays(up, heard["floor, sink"]),
+             "floor, played": delays(up, heard["floor, played"])}, loads)
 
 
 def _wait_mount(ice: ManagedIcecast, mount: str, timeout: float = 30) -> None:
@@ -166,9 +170,12 @@ def report(result: dict[str, list[float]], seconds: float, loads: list[float]) -
     """The markdown section."""
     rows = []
     for name, label in (("relay", "relay pipeline (level + Opus 32 kbps) → mount listener"),
-                        ("relay, sink", "relay pipeline → agent's stream player (sink)"),
+                        ("relay, sink", "relay pipeline → agent's stream player, decoded"),
+                        ("relay, played", "relay pipeline → agent's stream player, played at "
+                                          "real time"),
                         ("floor", "bare ffmpeg -c copy (floor) → mount listener"),
-                        ("floor, sink", "floor → agent's stream player (sink)")):
+                        ("floor, sink", "floor → agent's stream player, decoded"),
+                        ("floor, played", "floor → agent's stream player, played at real time")):
         st = summary(result[name]) if result[name] else {"n": 0, "p50": 0, "p99": 0, "max": 0}
         rows.append([label, int(st["n"]), ms(st["p50"]), ms(st["p99"]), ms(st["max"])])
     return (f"Upstream mount → relay mount, {seconds:.0f} s of a chirp every {PERIOD_S:g} s, "
@@ -176,9 +183,10 @@ def report(result: dict[str, list[float]], seconds: float, loads: list[float]) -
             "cross-correlation in ears decoding at once: an ffmpeg listener on the upstream "
             "mount (the reference), one on each relayed mount, and on each relayed mount a "
             "speaker agent's own stream player with its file sink, whose decoded frames are "
-            "stamped as they are handed to the output (the method is described under "
-            "\"Live delay\"; the ALSA device's own buffer on a Pi comes on top). Delay = "
-            "arrival at the ear minus arrival on the upstream listener.\n\n"
+            "stamped as they are handed to the output, and the same samples as a "
+            "loudspeaker playing at real time would sound them (both methods are described "
+            "under \"Live delay\"; the ALSA device's own buffer on a Pi comes on top). "
+            "Delay = arrival at the ear minus arrival on the upstream listener.\n\n"
             f"Measured on {machine()}; 1-minute load average {min(loads):.1f} to "
             f"{max(loads):.1f} on these 2 shared cores while it ran, so the figures are upper "
             "bounds:\n\n"
@@ -186,10 +194,20 @@ def report(result: dict[str, list[float]], seconds: float, loads: list[float]) -
             + "\n\nThe second or so above the floor is the relay's own work: the levelling "
             "filter (dynaudnorm, 200 ms frames over a 5-frame window, about 0.5 s), Opus "
             "encoding and 200 ms Ogg pages. It is paid once per relay, not per speaker. "
-            "The agent-sink rows add the speaker's share: its HTTP read, the pipe into "
-            "ffmpeg and the decoder.\n\n"
+            f"At p50 the agent's player decoded the relayed chirps {_extra(result)} the "
+            "bare listener of the same mount; playing at real time adds the backlog its "
+            "connection brought (see \"Live delay\"). The relay mouth-to-speaker figure is "
+            "the \"played at real time\" row.\n\n"
             "Command: `python -m bench.relay_delay --seconds "
             f"{seconds:.0f} --write`.\n")
+
+
+def _extra(result: dict[str, list[float]]) -> str:
+    """'10 ms after': the agent's sink against the mount listener, at p50."""
+    if not (result["relay, sink"] and result["relay"]):
+        return "(not comparable in this run) against"
+    d = (summary(result["relay, sink"])["p50"] - summary(result["relay"])["p50"]) * 1000
+    return f"{abs(d):.0f} ms {'after' if d >= 0 else 'before'}"
 
 
 def main() -> None:
