@@ -28,10 +28,13 @@ OTHERS = [
     ("bench.live_delay", ["--rounds", "3", "--seconds", "14"], 240),
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
-    ("bench.stream_capacity", ["--seconds", "60"], 240),
+    ("bench.stream_capacity", ["--seconds", "60"], 300),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")
+# These write their section unless told `--no-write` (the others only with `--write`).
+WRITE_BY_DEFAULT = {"bench.live_delay", "bench.stream_auth", "bench.stream_capacity",
+                    "bench.alert_latency"}
 
 
 def _run_other(module: str, args: list[str], limit: float) -> None:
@@ -77,6 +80,7 @@ def main() -> None:
         if chosen(module.split(".")[1]):
             if args.no_write:
                 extra = [a for a in extra if a != "--write"]
+                extra += ["--no-write"] if module in WRITE_BY_DEFAULT else []
             _run_other(module, extra, limit)
     if not args.no_write and not args.quick and not only:
         write_header("make bench")
