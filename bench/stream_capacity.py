@@ -26,6 +26,7 @@ process, its relay ffmpeg and Icecast, first with no listener, then with all of 
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 import urllib.error
@@ -149,6 +150,7 @@ def run(listeners: int, players: int, seconds: float, idle_s: float = 10.0) -> d
         stop_push(station)
         upstream.stop()
         site.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the players' WAVs: about 6 MB a minute each
     return out
 
 
