@@ -2,7 +2,8 @@
 
 Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
 their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay) run as
+bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay,
+bench.relay_delay, bench.stream_auth, bench.stream_capacity, bench.alert_latency) run as
 subprocesses when present, each with a time limit; their output is printed and they keep
 their own sections.
 """
@@ -24,12 +25,16 @@ OTHERS = [
     ("bench.tts", ["--runs", "3"], 150),
     ("bench.agent_idle", ["--seconds", "30", "--write"], 120),
     ("bench.stream_connect", ["--runs", "5", "--write"], 120),
-    ("bench.live_delay", ["--rounds", "3", "--seconds", "12"], 180),
+    ("bench.live_delay", ["--rounds", "3", "--seconds", "14"], 240),
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
+    ("bench.stream_capacity", ["--seconds", "60"], 300),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")
+# These write their section unless told `--no-write` (the others only with `--write`).
+WRITE_BY_DEFAULT = {"bench.live_delay", "bench.stream_auth", "bench.stream_capacity",
+                    "bench.alert_latency"}
 
 
 def _run_other(module: str, args: list[str], limit: float) -> None:
@@ -75,6 +80,7 @@ def main() -> None:
         if chosen(module.split(".")[1]):
             if args.no_write:
                 extra = [a for a in extra if a != "--write"]
+                extra += ["--no-write"] if module in WRITE_BY_DEFAULT else []
             _run_other(module, extra, limit)
     if not args.no_write and not args.quick and not only:
         write_header("make bench")
