@@ -45,6 +45,8 @@ def push(icecast, mount: str, source: str, tmp_path) -> subprocess.Popen:
 
 TONE = "sine=frequency=440:sample_rate=44100"
 SILENCE = "aevalsrc=0:sample_rate=44100"
+DEAD_AIR_THEN_TONE = r"aevalsrc=0.125*sin(2*PI*440*t)*gte(t\,12):s=44100"
+"""A station back on the air that sends 12 s of silence before its programme."""
 
 
 def loudness(url: str, seconds: float = 2.0) -> float:
@@ -123,7 +125,7 @@ def test_relay_to_one_hamlet_survives_an_upstream_outage_and_ends_at_until(
         src = add_source(client, auth, icecast, "VOV1", "/vov1")
         r = client.post("/api/v1/relays", headers=auth,
                         json={"source_id": src, "targets": {"hamlets": ["Ấp 1"]},
-                              "duration_s": 30})
+                              "duration_s": 45})
         assert r.status_code == 201, r.get_json()
         rid = r.get_json()["id"]
 
@@ -132,7 +134,7 @@ def test_relay_to_one_hamlet_survives_an_upstream_outage_and_ends_at_until(
         assert sorted(cmds) == ["spk-a", "spk-b"]
         a = cmds["spk-a"]
         listen = f"{a.stream.url}&token={a.stream.token}"
-        assert a.stream.kind == "relay" and a.stream.until <= utcnow() + timedelta(seconds=31)
+        assert a.stream.kind == "relay" and a.stream.until <= utcnow() + timedelta(seconds=46)
         wait_for(lambda: loudness(listen) > -30, timeout=60, what="the tone on the relay mount")
 
         # A second relay on a speaker already relaying: a conflict, and nothing is stored.
@@ -150,10 +152,19 @@ def test_relay_to_one_hamlet_survives_an_upstream_outage_and_ends_at_until(
         gap = wait_for(lambda: relay_view(client, auth, rid)["gaps"], timeout=30,
                        what="a gap in the relay log")[0]
         assert "upstream" in gap["reason"]
-        station = push(icecast, "/vov1", TONE, tmp_path)
+        # It comes back with dead air first: no backup to switch to, so the silence is relayed
+        # as it is, and logged as a gap of its own until the programme starts.
+        station = push(icecast, "/vov1", DEAD_AIR_THEN_TONE, tmp_path)
         closed = wait_for(lambda: [g for g in relay_view(client, auth, rid)["gaps"]
                                    if g["ended_at"]], timeout=40, what="the gap closed")
         assert closed[0]["started_at"] < closed[0]["ended_at"]
+        silence = wait_for(lambda: [g for g in relay_view(client, auth, rid)["gaps"]
+                                    if "silence" in g["reason"] and g["ended_at"]], timeout=40,
+                           what="the dead air logged as a gap, closed by sound")[0]
+        assert silence["reason"] == "silence on the main source for over 3 s", silence
+        assert relay_view(client, auth, rid)["state"] == "running"
+        assert [e["event"] for e in relay_view(client, auth, rid)["events"]
+                if e["event"] in ("backup", "main")] == []
         wait_for(lambda: loudness(listen) > -30, timeout=60, what="the tone again after the gap")
 
         # It never runs past its end: the relay ends, the session ends, the mount goes away.
