@@ -3,9 +3,11 @@ managed Icecast), Mosquitto, three speaker agents recording into WAV sinks, and 
 the session's open Icecast.
 
 One relay to two of three speakers lives through, in turn: the speakers' network going dead
-for a while (a loopback link the test cuts, see tests/support/net_cut.py), then the controller
-killed with -9 and started again. The speakers hold on to the session and play until `until`
-by their own clock; the restarted controller picks the relay up again; the log ends complete.
+for a while (a loopback link the test cuts, see tests/support/net_cut.py); the station going
+off the air and coming back with dead air first (no backup: the silence is relayed and
+logged); the controller killed with -9 and started again. The speakers hold on to the session
+and play until `until` by their own clock; the restarted controller picks the relay up again;
+the log ends complete. (The backup switch-over is in test_relays.py.)
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from tests.support.processes import BIN, Api, Proc, free_port, wait_for
 
 pytestmark = pytest.mark.process
 SPEAKERS = {"spk-a": "Ấp 1", "spk-b": "Ấp 1", "spk-c": "Ấp 2"}
-DURATION_S = 60
+DURATION_S = 65
+DEAD_AIR_THEN_TONE = r"aevalsrc=0.125*sin(2*PI*440*t)*gte(t\,12):s=44100"
+"""A station back on the air that sends 12 s of silence before its programme."""
 STALL_S = 3  # the agents' stall timeout: a dead link is noticed after this long
 
 
@@ -58,7 +62,7 @@ def system(tmp_path, broker):
     url = f"mqtt://controller:{broker.controller_password}@127.0.0.1:{broker.controller_port}"
     settings = {"database_url": fresh_db_url(tmp_path), "tts_engines": "espeak",
                 "broker_url": url, "stream_port": ice_port, "stream_public_url": link.url(),
-                "relay_silence_s": 5, "relay_loopback_only": "true"}
+                "relay_silence_s": 3, "relay_loopback_only": "true"}
     ctl = Controller(load(tmp_path / "data", **settings))
     with ctl.db.session() as s:
         for sid, hamlet in SPEAKERS.items():
@@ -129,6 +133,12 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
                              > 60_000 for sid, a in agents.items() if sid != "spk-c"),
                  timeout=30, what="the relay in both sinks")
 
+        # A second relay on a speaker already relaying: a conflict, and nothing is stored.
+        status, body = api.call("POST", "/api/v1/relays", {
+            "source_id": src["id"], "targets": {"speakers": ["spk-b", "spk-c"]}, "duration_s": 60})
+        assert status == 409 and body["error"] == "relay_conflict" and "spk-b" in body["message"]
+        assert [r["id"] for r in api.call("GET", "/api/v1/relays")[1]["relays"]] == [rid]
+
         # The speakers' network goes dead: they notice by their stall timeout, tell the
         # controller (once the link is back: the acks travel the same cable in real life, here
         # the broker stays reachable) and reconnect while the session lasts.
@@ -147,6 +157,24 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
                                        "unreachable: cannot connect: timed out"], stalls(sid)
         link.restore()
         wait_for(lambda: playing(2), timeout=30, what="both speakers playing again")
+
+        # The station goes off the air, and comes back with dead air: the outage is a gap with
+        # its reason; with no backup to switch to, the silence is relayed as it is and logged
+        # as a gap of its own until the programme starts.
+        stop_push(station)
+        wait_for(lambda: any("upstream" in g["reason"] for g in view()["gaps"]), timeout=30,
+                 what="the outage in the relay log")
+        station = push(icecast, "/vov-faults", DEAD_AIR_THEN_TONE, tmp_path)
+        silence = wait_for(lambda: [g for g in view()["gaps"] if "silence" in g["reason"]
+                                    and g["ended_at"]], timeout=60,
+                           what="the dead air logged as a gap, closed by sound")[0]
+        assert silence["reason"] == "silence on the main source for over 3 s", silence
+        v = view()
+        assert v["state"] == "running" and not [e for e in v["events"]
+                                                if e["event"] in ("backup", "main")]
+        outage = [g for g in v["gaps"] if "upstream" in g["reason"]][0]
+        assert outage["ended_at"] and outage["started_at"] < outage["ended_at"], outage
+        wait_for(lambda: playing(3), timeout=30, what="both speakers playing the station again")
         back_at = time.time()
 
         # kill -9: the controller, its managed Icecast and its relay ffmpeg are gone at once.
@@ -154,11 +182,11 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
         serve.proc.kill9()
         wait_for(lambda: all(any(c["started_at"] > back_at for c in agents[sid].stream_connections(
             session)) for sid in ("spk-a", "spk-b")), timeout=30,
-            what="the connections after the network came back closed by the kill")
+            what="the connections after the station came back closed by the kill")
         killed_at = time.time()
         serve.start()
         restarted_at = time.time()
-        wait_for(lambda: playing(3), timeout=60, what="both speakers playing after the restart")
+        wait_for(lambda: playing(4), timeout=60, what="both speakers playing after the restart")
         assert time.time() < until, "the relay ended before the restart could be seen"
 
         # Nobody stops them: the agents end the session at `until` by their own clock.
@@ -171,7 +199,7 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
             stopped = [e for e in d["events"] if e["event"] == "stream_stopped"]
             assert [e["detail"] for e in stopped] == ["ended"], d["events"]
             assert parse_time(stopped[0]["at"]).timestamp() >= until - 1
-            # airtime: the session less the two outages, counted from the agents' own acks
+            # airtime: the session less the outages, counted from the agents' own acks
             assert 0.4 * DURATION_S < d["aired_s"] < DURATION_S, d
             # what the speaker said while the controller was dead reached the log too
             assert any(e["event"] == "stream_stalled" and kill_at <= parse_time(e["at"]).timestamp()
@@ -179,6 +207,7 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
         gaps = v["gaps"]
         assert gaps and all(g["ended_at"] for g in gaps), gaps
         assert any("controller restarted" in g["reason"] for g in gaps), gaps
+        assert len(gaps) == 3, gaps  # the outage, the dead air, the restart: nothing else
 
         # What the speakers of Ấp 1 recorded: the station's tone before and after each fault,
         # never past `until`, about as long as the airtime; spk-c (Ấp 2) recorded nothing.
