@@ -146,6 +146,10 @@ def test_speaking_from_a_phone_reaches_the_speaker_and_stop_ends_it(chirp_browse
     assert d["speaker_id"] == "spk-my-loi" and d["aired_s"] > 0
     (stopped,) = [e for e in d["events"] if e["event"] == "stream_stopped"]
     assert stopped["source"] == "agent" and stopped["detail"].startswith("stopped: by command")
+    # ... with nothing in between: the stop reached it before the mount went away
+    said = [e["event"] for e in d["events"] if e["source"] == "agent"]
+    last_playing = len(said) - 1 - said[::-1].index("stream_playing")
+    assert "stream_stalled" not in said[last_playing:], d["events"]
 
     # a studio encoder instead: the page shows the credentials it needs
     page.get_by_label("Bàn trộn hoặc máy tính phòng thu (BUTT, ffmpeg)").check()
