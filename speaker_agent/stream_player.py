@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -78,6 +80,22 @@ def _reason(stderr: str, url: str) -> str:
     last = last.replace(url, "").replace(public_url(url), "")
     last = re.sub(r"https?://\S+", "<url>", last).lstrip(": ").strip()
     return last[:200]
+
+
+def _hang_up(response) -> None:
+    """Shut the connection's socket so a read blocked on it returns at once.
+
+    response.close() does not: it waits for the buffer lock that the blocked read holds, so
+    an interrupt on a quiet connection (a dead network) held the horn until the stall timeout,
+    and an emergency waiting for it started that much later.
+    """
+    # AttributeError, ValueError: the copier has already closed it (fp None, or a closed file)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sock = socket.socket(fileno=os.dup(response.fileno()))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
 
 
 class StreamPlayer:
@@ -176,10 +194,14 @@ class StreamPlayer:
                 flowing_since = time.monotonic()
                 on_flowing()
         proc.wait()
-        with contextlib.suppress(OSError):
-            response.close()
+        # Why the connection ended by itself, noted before we hang up (the copier notes a drop
+        # before it closes ffmpeg's input, so a drop that ended ffmpeg is already here).
+        gone = list(ended)
+        _hang_up(response)  # the copier may sit in a read on a quiet connection: end it now
         for t in helpers:
             t.join(timeout=self.settings.stall_timeout_s + 1)
+        with contextlib.suppress(OSError):
+            response.close()
         with self._lock:
             self._proc = None
             self._response = None
@@ -189,8 +211,8 @@ class StreamPlayer:
             return StreamResult("interrupted", None, flowed)
         if proc.returncode in (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP):
             return StreamResult("dropped", f"player got signal {-proc.returncode}", flowed)
-        if ended:
-            return StreamResult("dropped", ended[0], flowed)
+        if gone:
+            return StreamResult("dropped", gone[0], flowed)
         stderr = b"".join(errors).decode("utf-8", "replace")
         return StreamResult("failed", _reason(stderr, url), flowed)
 

@@ -98,12 +98,26 @@ class LiveIngest:
         with self._lock:
             self._lives[session_id] = _Live(session_id, mount, source_url, self.clock())
 
-    def close(self, session_id: int) -> None:
-        """Forget a session and close its encoder (idempotent)."""
+    def close(self, session_id: int, linger_s: float = 0.0,
+              then: Callable[[], None] | None = None) -> None:
+        """Forget a session now and close its encoder, after `linger_s`, then call `then` (idempotent).
+
+        Lingering keeps the mount's source connected (and quiet) for a moment, so that speakers
+        stop on their stop command instead of first seeing the mount vanish as a drop.
+        """
         with self._lock:
             live = self._lives.pop(session_id, None)
-        if live and live.encoder:
-            live.encoder.close()
+
+        def finish() -> None:
+            if live and live.encoder:
+                live.encoder.close()
+            if then is not None:
+                then()
+
+        if linger_s > 0 and live and live.encoder:
+            threading.Timer(linger_s, finish).start()
+        else:
+            finish()
 
     def active(self) -> list[int]:
         """Ids of the sessions being watched."""

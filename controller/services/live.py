@@ -38,6 +38,8 @@ LIVE_ROLES = ("admin", "approver")
 MAX_LIVE_S = 2 * 3600
 """Agents stop on their own at `until` even if the controller is gone; two hours is a long speech."""
 CHUNK_SECONDS = 0.25
+STOP_LINGER_S = 2.0
+"""How long the mount keeps its (quiet) source after a stop: the stop command gets there first."""
 CHUNK_MIME = "audio/webm;codecs=opus"
 
 _opening = threading.Lock()  # the holder check and the insert must not interleave
@@ -156,8 +158,11 @@ def stop_live(ctx, session_id: int, *, user: User | None, reason: str = "stopped
             audit.record(s, "live_ended", actor=user.username if user else None,
                          target=sess.key, detail=f"reason: {reason}; duration_s: {held_s:.0f}; "
                                                  f"speakers: {', '.join(targets)}", ip=ip)
-    watch(ctx).close(session_id)
-    ctx.streams_server.remove_source_login(mount)
+    ctx.kick()  # the speakers' stop command goes out now, not at the dispatcher's next pass
+    # A leader's stop: the browser's encoder stays on the mount a moment, so the speakers stop
+    # on the command instead of logging a drop first. Unfed sessions have nothing to keep.
+    watch(ctx).close(session_id, linger_s=STOP_LINGER_S if reason == "stopped" else 0.0,
+                     then=lambda: ctx.streams_server.remove_source_login(mount))
     return view(ctx, session_id, user)
 
 

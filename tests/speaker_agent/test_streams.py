@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.agent_proc import wait_until
 from tests.support.icecast import TestIcecast, push_tone, stop_push
+from tests.support.net_cut import CuttableLink
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.process
@@ -110,10 +111,12 @@ def _relay_through_a_restart(agent, controller, ice, mount, sources, tmp_path):
 
 def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
         agents, controller, icecast, media, mp3s, tmp_path):
-    agent = agents("ap-1")
+    # a long stall timeout: a dead connection is noticed late, and must not hold the horn
+    agent = agents("ap-1", stream={"stall_timeout_s": 30})
     mount = "/relay-b.mp3"  # MP3: the agent names the format from the extension
     source = push_tone(icecast.source_url(mount), freq=440, codec="mp3", log=tmp_path / "src.log")
     ice = icecast
+    link = CuttableLink(ice.port)  # the speaker's network to Icecast, for the relay
     try:
         ice.wait_mount(mount)
         # a normal announcement on the air gives way to the relay (relay outranks it) ...
@@ -121,12 +124,16 @@ def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
             "ap-1", media=media.add("medium.mp3", mp3s["medium"], 3000), expires_in=120))
         controller.wait_ack(normal.id, "playing", timeout=30)
         relay = controller.send(controller.stream_command(
-            "ap-1", ice.listen_url(mount), TOKEN, session_id="relay-b", lasts=60))
+            "ap-1", link.url() + mount, TOKEN, session_id="relay-b", lasts=60))
         controller.wait_ack(relay.id, "stream_playing", timeout=30)
         assert "relay session relay-b" in controller.wait_ack(normal.id, "preempted").detail
-        # ... an emergency takes the horn, then the relay comes back at the live point
+        # ... an emergency takes the horn, then the relay comes back at the live point; the
+        # network has just gone dead, and the emergency does not wait for the agent to notice
         m = media.add("emergency.mp3", mp3s["emergency"], 2000)
+        link.cut()
         emergency = controller.send(controller.command("ap-1", media=m, priority="emergency"))
+        controller.wait_ack(emergency.id, "playing", timeout=20)
+        link.restore()
         controller.wait_ack(emergency.id, "played", timeout=30)
         assert any(d.startswith(f"preempted: announcement {emergency.id}")
                    for d in details(controller, relay.id, "stream_stalled"))
@@ -165,6 +172,7 @@ def test_emergency_interrupts_a_relay_which_resumes_then_stop_by_session(
         assert len(wavs) >= 2 and heard(wavs[-1], 440)
     finally:
         stop_push(source)
+        link.close()
 
 
 class OneTokenAuth:

@@ -1,7 +1,8 @@
 """A controller served over real HTTP in this process, streaming to a given Icecast.
 
 For live tests and the live-delay bench: waitress + the Flask app on a free loopback port,
-the live watchdog running, no broker (speakers are not needed to hear a mount).
+the live watchdog running. Without `broker_url` there is no broker (speakers are not needed
+to hear a mount); with one the whole controller starts, so real agents get the sessions.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def serve(tmp: Path, icecast, hamlets: dict[str, list[str]], users: dict[str, st
             accounts.add_user(s, name, role, "mat-khau-thu-nghiem")
             if role in live.LIVE_ROLES and not token:
                 token = accounts.new_token(s, name)
-    live.watch(ctl).start(interval_s=0.25)
     server = create_server(create_app(controller=ctl), host="127.0.0.1", port=0, threads=6)
+    if cfg.broker_url:
+        ctl.start(web_port=server.effective_port)  # bus, dispatcher, live watchdog, relays
+    else:
+        live.watch(ctl).start(interval_s=0.25)
     threading.Thread(target=server.run, daemon=True).start()
     return LiveServer(f"http://127.0.0.1:{server.effective_port}", ctl, token, server)
