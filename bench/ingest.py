@@ -3,16 +3,20 @@ broker's raw message rate in the same run.
 
 Simulated speakers ack 2,000 deliveries (received, downloaded, playing, played: 8,000
 acks) as fast as they can (under the managed broker's max_queued_messages of 10,000 per
-client: a bigger blast makes Mosquitto drop QoS 1 messages for a subscriber that lags).
+client: a bigger blast makes Mosquitto drop QoS 1 messages for a subscriber that lags),
+in two shapes: one message per ack (agents before ack batches) and batched (received,
+downloaded and playing in one message, played in another: an agent with the audio cached).
 A bare subscriber counts them as the broker delivers them
 (the raw rate); the controller's own MqttBus + Ingestor write them to the delivery log.
 
 Run: .venv/bin/python -m bench.ingest [--deliveries 5000] [--backends sqlite,postgresql]
+     [--shapes single,batched]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -97,8 +101,9 @@ def _events(db) -> int:
                         .where(DeliveryEvent.source == "agent"))
 
 
-def run_backend(name: str, db_url: str, deliveries: int, processes: int) -> dict:
-    """One backend: seed, blast, time the raw subscriber and the ingestor."""
+def run_backend(name: str, db_url: str, deliveries: int, processes: int,
+                batched: bool = False) -> dict:
+    """One backend and shape: seed, blast, time the raw subscriber and the ingestor."""
     from controller.ingest import Ingestor
     from controller.mqtt_bus import BrokerAddress, MqttBus
 
@@ -110,7 +115,8 @@ def run_backend(name: str, db_url: str, deliveries: int, processes: int) -> dict
         try:
             acks = _seed_deliveries(site, deliveries)
             fleet.start()
-            total = deliveries * 4
+            total = deliveries * 4  # acks
+            messages = deliveries * (2 if batched else 4)
             raw = RawCounter(site.controller_port, site.controller_password(),
                              site.ctl.topics.all_acks())
             ingestor = Ingestor(SimpleNamespace(db=site.ctl.db))
@@ -132,17 +138,19 @@ def run_backend(name: str, db_url: str, deliveries: int, processes: int) -> dict
             first.clear()
             try:
                 t0 = time.time()
-                fleet.blast(acks)
+                fleet.blast(acks, batched=batched)
                 fleet.blast_done()
-                wait_until(lambda: raw.n >= total, 120, 0.01, f"raw subscriber: {raw.n}/{total}")
-                wait_until(lambda: ingestor.processed >= total, 300, 0.01, "ingestor done")
+                wait_until(lambda: raw.n >= messages, 120, 0.01,
+                           f"raw subscriber: {raw.n}/{messages}")
+                wait_until(lambda: ingestor.processed >= messages, 300, 0.01, "ingestor done")
                 t_ingested = time.time()
                 stored = _events(site.ctl.db)
             finally:
                 bus.stop()
                 ingestor.stop()
                 raw.close()
-            return {"backend": name, "acks": total, "stored": stored,
+            return {"backend": name, "shape": "batched" if batched else "single",
+                    "acks": total, "messages": messages, "stored": stored,
                     "raw_rate": total / max(1e-6, raw.last - t0),
                     "ingest_rate": stored / max(1e-6, t_ingested - t0),
                     "raw_s": raw.last - t0, "ingest_s": t_ingested - t0}
@@ -157,6 +165,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--deliveries", type=int, default=2000)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--shapes", default="single,batched",
+                    help="single: one message per ack; batched: ack batches (protocol/acks.py)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     out, notes = [], []
@@ -168,16 +178,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 notes.append("PostgreSQL: skipped, nothing answers on 127.0.0.1:5432.")
                 continue
         try:
-            out.append(run_backend(name, url, args.deliveries, args.processes))
+            for shape in args.shapes.split(","):
+                if name == "postgresql" and out and out[-1]["backend"] == name:
+                    url = pg.fresh_schema_url()
+                out.append(run_backend(name, url, args.deliveries, args.processes,
+                                       batched=shape == "batched"))
+                print(out[-1], flush=True)
         finally:
             if name == "postgresql":
                 pg.drop_schema()
-        print(out[-1], flush=True)
-    rows = [[r["backend"], f"{r['acks']:,}", f"{r['stored']:,}", f"{r['raw_rate']:,.0f}/s",
+    rows = [[r["backend"], r["shape"], f"{r['acks']:,}", f"{r['messages']:,}",
+             f"{r['stored']:,}", f"{r['raw_rate']:,.0f}/s",
              f"{r['ingest_rate']:,.0f}/s", f"{r['ingest_rate'] / r['raw_rate']:.2f}"]
             for r in out]
-    body = table(["backend", "acks sent", "events stored", "broker raw rate",
-                  "ingested into the log", "ingest ÷ raw"], rows)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    body = table(["backend", "shape", "acks sent", "MQTT messages", "events stored",
+                  "broker raw rate (acks)", "ingested into the log", "ingest ÷ raw"], rows)
+    body += f"\n\nLoad average (1, 5, 15 min) at the end of the run: {load}."
     if notes:
         body += "\n\n" + " ".join(notes)
     print(body, flush=True)
@@ -188,14 +205,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 INTRO = """\
 `python -m bench.ingest`: 100 simulated speakers (2 processes) publish every ack of 2,000
-deliveries (received, downloaded, playing, played: 8,000 QoS 1 messages) as fast as
-they can (a blast over 10,000 overflows Mosquitto's `max_queued_messages 10000` for a
-lagging subscriber, which then drops QoS 1 messages: see docs/scaling.md).
-In the same run a bare subscriber counts them as Mosquitto delivers them (the
-broker's raw rate), and the controller's own `MqttBus` + `Ingestor` (batches of up to
-500 per transaction) write them to the delivery log. Both rates are measured from the
-start of the blast; "ingested" is events in `delivery_events` ÷ time until the last
-is committed. PostgreSQL runs in a private schema of the `test` database."""
+deliveries (received, downloaded, playing, played: 8,000 acks) as fast as they can, in
+two shapes: `single`, one QoS 1 message per ack (agents before ack batches), and
+`batched`, received + downloaded + playing in one ack batch and played in another (an
+agent with the audio cached; protocol/acks.py). A blast over 10,000 messages overflows
+Mosquitto's `max_queued_messages 10000` for a lagging subscriber, which then drops QoS 1
+messages: see docs/scaling.md. In the same run a bare subscriber counts the messages as
+Mosquitto delivers them (the broker's raw rate, in acks per second), and the controller's
+own `MqttBus` + `Ingestor` (up to 500 messages per transaction, bulk statements:
+controller/ack_store.py) write them to the delivery log. Both rates are measured from
+the start of the blast; "ingested" is events in `delivery_events` ÷ time until the last
+is committed. PostgreSQL runs in a private schema of the database named by
+`COMMUNE_RADIO_BENCH_PG` (default: the `test` database, bench/pg.py)."""
 
 
 if __name__ == "__main__":
