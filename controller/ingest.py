@@ -41,6 +41,8 @@ class Ingestor:
         self._stop = threading.Event()
         self.processed = 0
         """Messages handled (ack messages and speaker states), for benches and tests."""
+        self.ack_messages = 0
+        """Ack messages handled (one batch counts once)."""
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -106,6 +108,7 @@ class Ingestor:
                 except Exception:
                     log.exception("dropping unprocessable %s from %s", one[1], one[0])
         self.processed += len(items)
+        self.ack_messages += sum(1 for i in items if i[1] == "ack")
 
     def process(self, items: list[tuple[str, str, bytes]]) -> None:
         """Apply a batch of messages in one transaction (acks in order, then states)."""

@@ -67,7 +67,7 @@ def decode_acks(raw: bytes | str) -> list[Ack]:
     """
     obj = load_json(raw)
     if "acks" not in obj:
-        return [Ack.decode(raw)]
+        return [_single(obj)]
     r = _Reader(obj)
     r.version()
     speaker_id = check_speaker_id(r.get("speaker_id", str))
@@ -78,6 +78,19 @@ def decode_acks(raw: bytes | str) -> list[Ack]:
     if extra:
         raise ProtocolError(f"unknown field '{sorted(extra)[0]}'")
     return [_entry(e, i, speaker_id) for i, e in enumerate(entries)]
+
+
+def _single(obj: dict) -> Ack:
+    """The one-event shape, read from the already parsed object (same rules as Ack.decode)."""
+    r = _Reader(obj)
+    r.version()
+    command_id = r.get("command_id", str)
+    if not COMMAND_ID_RE.match(command_id):
+        raise ProtocolError("field 'command_id' is not a valid command id")
+    detail = r.get("detail", str, required=False)
+    return Ack(command_id=command_id, speaker_id=check_speaker_id(r.get("speaker_id", str)),
+               event=r.choice("event", ACK_EVENTS), at=r.time("at"),
+               detail=None if detail is None else detail[:MAX_TEXT])
 
 
 def _entry(obj, i: int, speaker_id: str) -> Ack:

@@ -51,3 +51,18 @@ def test_a_bad_batch_is_refused_whole_naming_the_field(change, words):
     change(obj)
     with pytest.raises(ProtocolError, match=words):
         decode_acks(json.dumps(obj))
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"v":1,"command_id":"c1","speaker_id":"ap-1","event":"exploded","at":"2026-12-01T23:00:00.000Z"}',
+    b'{"v":1,"command_id":"c1","speaker_id":"ap-1","event":"played"}',
+    b'{"v":1,"command_id":"c 1","speaker_id":"ap-1","event":"played","at":"2026-12-01T23:00:00.000Z"}',
+    b'{"v":1,"command_id":"c1","speaker_id":"AP 1","event":"played","at":"2026-12-01T23:00:00.000Z"}',
+    b'{"v":2,"command_id":"c1"}', b'[]', b'not json',
+])
+def test_a_bad_one_event_ack_is_refused_with_the_same_words_as_before(raw):
+    with pytest.raises(ProtocolError) as old:
+        Ack.decode(raw)
+    with pytest.raises(ProtocolError, match=str(old.value).replace("'", ".").replace("(", ".")
+                       .replace(")", ".")):
+        decode_acks(raw)
