@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -223,7 +224,9 @@ def render(results: dict, sizes: list[int], processes: int) -> str:
             "floor per-reply p50", "API call p50", "last `sent` p50"]
     return table(head, rows) + (
         f"\n\n{processes} simulator processes; media fetched {results['fetches']} time(s) in all "
-        f"(once per process per SHA-256); speakers lost during the run: {len(results['lost'])}.")
+        f"(once per process per SHA-256); speakers lost during the run: {len(results['lost'])}. "
+        f"Load average (1, 5, 15 min) at the end: "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
 
 
 def main(argv: list[str] | None = None) -> dict:
