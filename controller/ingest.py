@@ -1,33 +1,48 @@
-"""Ingests acks and speaker states from MQTT into the database, in batches, off the network thread."""
+"""Ingests acks and speaker states from MQTT into the database, in batches, off the network thread.
+
+Acks go through a queue to one writer thread, which applies each batch in one
+transaction with a fixed number of bulk statements (controller/ack_store.py).
+Speaker states (heartbeats, every 30 s from every speaker) take their own cheap path:
+the latest payload per speaker is kept in memory (last value wins) and written every
+`state_flush_s` in one transaction, so 10,000 speakers' heartbeats cost one bulk write
+a second instead of 333 queued messages a second ahead of the acks.
+"""
 
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+import time
 
-import sqlalchemy as sa
-
-from controller import stream_ingest
-from controller.models import AuditEvent, Delivery, DeliveryEvent, Speaker, utcnow
+from controller import ack_store, stream_ingest
+from controller.models import utcnow
 from controller.province import outbox as province_outbox
 from controller.services import agent_updates, audit, deliveries
+from protocol.acks import decode_acks
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, SpeakerState
 
 log = logging.getLogger(__name__)
+STATE_FLUSH_S = 1.0
 
 
 class Ingestor:
     """Queue fed by the MQTT thread; one writer thread commits batches."""
 
-    def __init__(self, ctx, batch: int = 500):
+    def __init__(self, ctx, batch: int = 500, state_flush_s: float = STATE_FLUSH_S):
         self.ctx = ctx
         self.batch = batch
+        self.state_flush_s = state_flush_s
         self.q: queue.Queue = queue.Queue()
+        self._states: dict[str, bytes] = {}
+        self._states_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.processed = 0
+        """Messages handled (ack messages and speaker states), for benches and tests."""
+        self.ack_messages = 0
+        """Ack messages handled (one batch counts once)."""
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -35,109 +50,115 @@ class Ingestor:
         self._thread.start()
 
     def stop(self) -> None:
-        """Drain and stop."""
+        """Drain, write the pending states, and stop."""
         self._stop.set()
         self.q.put(None)
         if self._thread:
             self._thread.join(timeout=10)
 
     def on_message(self, speaker_id: str, kind: str, payload: bytes) -> None:
-        """Called on the MQTT thread: enqueue only."""
-        if kind in ("ack", "state"):
+        """Called on the MQTT thread: enqueue an ack, or keep a speaker's latest state."""
+        if kind == "ack":
             self.q.put((speaker_id, kind, payload))
+        elif kind == "state":
+            with self._states_lock:
+                self._states[speaker_id] = payload
+
+    def flush_states(self) -> None:
+        """Write the latest state of every speaker heard from since the last flush."""
+        with self._states_lock:
+            pending, self._states = self._states, {}
+        if pending:
+            self._apply([(sid, "state", payload) for sid, payload in pending.items()])
 
     def _loop(self) -> None:
+        next_flush = time.monotonic() + self.state_flush_s
         while not self._stop.is_set():
-            item = self.q.get()
-            items = [item]
-            while len(items) < self.batch:
-                try:
-                    items.append(self.q.get_nowait())
-                except queue.Empty:
-                    break
-            items = [i for i in items if i is not None]
-            if not items:
-                continue
             try:
-                self.process(items)
-            except Exception:
-                # One bad row must not drop the batch: retry item by item.
-                log.exception("batch of %d failed; retrying one by one", len(items))
-                for one in items:
-                    try:
-                        self.process([one])
-                    except Exception:
-                        log.exception("dropping unprocessable %s from %s", one[1], one[0])
-            self.processed += len(items)
+                first = self.q.get(timeout=max(0.0, next_flush - time.monotonic()))
+            except queue.Empty:
+                first = None
+            self._apply(self._take(first))
+            if time.monotonic() >= next_flush:
+                self.flush_states()
+                next_flush = time.monotonic() + self.state_flush_s
+        self._apply(self._take(None))  # what arrived before stop()
+        self.flush_states()
+
+    def _take(self, first) -> list:
+        items = [first]
+        while len(items) < self.batch:
+            try:
+                items.append(self.q.get_nowait())
+            except queue.Empty:
+                break
+        return [i for i in items if i is not None]
+
+    def _apply(self, items: list) -> None:
+        if not items:
+            return
+        try:
+            self.process(items)
+        except Exception:
+            # One bad row must not drop the batch: retry item by item.
+            log.exception("batch of %d failed; retrying one by one", len(items))
+            for one in items:
+                try:
+                    self.process([one])
+                except Exception:
+                    log.exception("dropping unprocessable %s from %s", one[1], one[0])
+        self.processed += len(items)
+        self.ack_messages += sum(1 for i in items if i[1] == "ack")
 
     def process(self, items: list[tuple[str, str, bytes]]) -> None:
-        """Apply a batch of messages in one transaction."""
-        decoded = []
+        """Apply a batch of messages in one transaction (acks in order, then states)."""
+        acks: list[tuple[str, Ack]] = []
+        states: dict[str, SpeakerState] = {}
         for speaker_id, kind, payload in items:
             try:
-                msg = Ack.decode(payload) if kind == "ack" else SpeakerState.decode(payload)
+                if kind == "ack":
+                    acks.extend((speaker_id, a) for a in decode_acks(payload))
+                else:
+                    states[speaker_id] = SpeakerState.decode(payload)  # the latest wins
             except ProtocolError as exc:
                 log.warning("malformed %s from %s ignored: %s", kind, speaker_id, exc)
-                continue
-            decoded.append((speaker_id, kind, msg))
-        if not decoded:
+        if not acks and not states:
             return
-        with self.ctx.db.session() as s:
-            deliveries_by_cmd = self._deliveries(
-                s, {m.command_id for _, kind, m in decoded if kind == "ack"})
-            # One SELECT per batch and writes only at commit: a query per ack used to
-            # autoflush, holding SQLite's write lock for the whole batch and starving the
-            # dispatcher (bench/fanout.py, docs/benchmarks.md "Fan-out").
-            seen = self._seen_agent_events(s, deliveries_by_cmd.values())
-            others = {m.command_id for _, kind, m in decoded
-                      if kind == "ack" and m.command_id not in deliveries_by_cmd}
-            streams_by_cmd = stream_ingest.deliveries(s, others) if others else {}
-            seen_streams = stream_ingest.seen_events(s, streams_by_cmd.values())
-            rejected = self._audited_rejections(
-                s, {(sid, m.command_id) for sid, kind, m in decoded
-                    if kind == "ack" and m.event == "rejected"})
-            with s.no_autoflush:
-                for speaker_id, kind, msg in decoded:
-                    if kind == "ack" and msg.command_id in streams_by_cmd:
-                        self._stream_ack(s, speaker_id, msg, streams_by_cmd, seen_streams)
-                    elif kind == "ack":
-                        self._ack(s, speaker_id, msg, deliveries_by_cmd, seen, rejected)
-                    else:
-                        self._state(s, speaker_id, msg)
+        with self.ctx.db.session() as s, s.no_autoflush:
+            if acks:
+                self._acks(s, acks)
+            if states:
+                self._states_in(s, states)
+
+    def _acks(self, s, acks: list[tuple[str, Ack]]) -> None:
+        """One SELECT per kind of lookup, then one INSERT and one UPDATE for the whole batch."""
+        cmd_ids = {a.command_id for _, a in acks}
+        by_cmd = ack_store.deliveries(s, cmd_ids)
+        others = cmd_ids - by_cmd.keys()
+        streams_by_cmd = stream_ingest.deliveries(s, others) if others else {}
+        seen_streams = stream_ingest.seen_events(s, streams_by_cmd.values())
+        seen = ack_store.seen_agent_events(s, {d.id for d in by_cmd.values()})
+        rejected = ack_store.audited_rejections(
+            s, {(sid, a.command_id) for sid, a in acks if a.event == "rejected"})
+        batch = _Batch(utcnow())
+        for speaker_id, ack in acks:
+            if ack.command_id in streams_by_cmd:
+                self._stream_ack(s, speaker_id, ack, streams_by_cmd, seen_streams)
+            else:
+                self._ack(s, speaker_id, ack, by_cmd, seen, rejected, batch)
+        ack_store.add_agent_events(s, batch.events)
+        ack_store.advance_states(s, batch.moves(), tuple(deliveries.TERMINAL))
+        for d, event, at in batch.ended:  # the province's aired-bulletin log (off: no-op)
+            province_outbox.delivery_row_ended(s, d.id, d.speaker_id, event, at)
+        metrics = getattr(self.ctx, "metrics", None)
+        if metrics is not None:  # agent clock to stored: NTP keeps the two within milliseconds
+            for row in batch.events:
+                metrics.ack_ingest_lag_seconds.observe(
+                    max(0.0, (batch.now - row["at"]).total_seconds()))
 
     @staticmethod
-    def _seen_agent_events(s, found) -> set:
-        """(delivery id, event, at) of agent events already recorded for these deliveries."""
-        ids = sorted(d.id for d in found)
-        seen: set = set()
-        ev = DeliveryEvent
-        for i in range(0, len(ids), 500):
-            rows = s.execute(sa.select(ev.delivery_id, ev.event, ev.at).where(
-                ev.delivery_id.in_(ids[i:i + 500]), ev.source == "agent"))
-            seen.update((r[0], r[1], r[2]) for r in rows)
-        return seen
-
-    @staticmethod
-    def _audited_rejections(s, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """(speaker, command id) of these rejections already in the audit log."""
-        if not keys:
-            return set()
-        rows = s.execute(sa.select(AuditEvent.actor, AuditEvent.target).where(
-            AuditEvent.action == "command_rejected",
-            AuditEvent.target.in_(sorted({cmd for _, cmd in keys}))))
-        return {(r[0], r[1]) for r in rows} & keys
-
-    @staticmethod
-    def _deliveries(s, command_ids: set[str]) -> dict[str, Delivery]:
-        found: dict[str, Delivery] = {}
-        ids = sorted(command_ids)
-        for i in range(0, len(ids), 500):  # stay under every backend's bound-parameter limit
-            rows = s.scalars(sa.select(Delivery).where(Delivery.command_id.in_(ids[i:i + 500])))
-            found.update((d.command_id, d) for d in rows)
-        return found
-
-    def _ack(self, s, topic_speaker: str, ack: Ack, by_cmd: dict[str, Delivery],
-             seen: set, rejected: set) -> None:
+    def _ack(s, topic_speaker: str, ack: Ack, by_cmd: dict, seen: set, rejected: set,
+             batch: _Batch) -> None:
         # The broker's ACL lets a speaker write only its own ack topic, so the topic is
         # the authenticated identity; a payload claiming another speaker is a forgery.
         if ack.speaker_id != topic_speaker:
@@ -164,10 +185,7 @@ class Ingestor:
             # restart (at-least-once); the log keeps one copy.
             return
         seen.add(key)
-        deliveries.append(s, d, ack.event, "agent", at=ack.at, detail=ack.detail)
-        metrics = getattr(self.ctx, "metrics", None)
-        if metrics is not None:  # agent clock to stored: NTP keeps the two within milliseconds
-            metrics.ack_ingest_lag_seconds.observe(max(0.0, (utcnow() - ack.at).total_seconds()))
+        batch.add(d, ack)
 
     @staticmethod
     def _stream_ack(s, topic_speaker: str, ack: Ack, by_cmd: dict, seen: set) -> None:
@@ -183,17 +201,47 @@ class Ingestor:
                          detail=ack.detail)
         stream_ingest.apply(s, d, ack, seen)
 
-    def _state(self, s, topic_speaker: str, st: SpeakerState) -> None:
-        if st.speaker_id != topic_speaker:
-            log.warning("state on %s's topic claims %s; ignored", topic_speaker, st.speaker_id)
-            return
-        spk = s.get(Speaker, topic_speaker)
-        if spk is None:
-            log.info("state from unregistered speaker %s ignored", topic_speaker)
-            return
-        spk.online = st.online
-        before, spk.state = spk.state, st.to_payload()
-        province_outbox.speaker_state(s, topic_speaker, before, spk.state)
-        spk.state_at = utcnow()
-        if st.online:
-            spk.last_seen = utcnow()
+    @staticmethod
+    def _states_in(s, states: dict[str, SpeakerState]) -> None:
+        """Each speaker's latest state in one UPDATE per online/offline group."""
+        stored = ack_store.speaker_states(s, set(states))
+        rows = []
+        for topic_speaker, st in states.items():
+            if st.speaker_id != topic_speaker:
+                log.warning("state on %s's topic claims %s; ignored", topic_speaker,
+                            st.speaker_id)
+                continue
+            if topic_speaker not in stored:
+                log.info("state from unregistered speaker %s ignored", topic_speaker)
+                continue
+            after = st.to_payload()
+            province_outbox.speaker_state(s, topic_speaker, stored[topic_speaker], after)
+            rows.append({"sid": topic_speaker, "online": st.online, "state": after})
+        ack_store.store_states(s, rows, utcnow())
+
+
+class _Batch:
+    """The delivery events of one batch and where each delivery's state ends up."""
+
+    def __init__(self, now):
+        self.now = now
+        self.events: list[dict] = []
+        self.ended: list = []
+        self._state: dict[int, tuple[str, object]] = {}
+
+    def add(self, d: ack_store.DeliveryRow, ack: Ack) -> None:
+        """One new agent event, applied in order with the same rule as deliveries.append."""
+        detail = ack.detail[:500] if ack.detail else None
+        self.events.append({"delivery_id": d.id, "event": ack.event, "at": ack.at,
+                            "recorded_at": self.now, "detail": detail})
+        current, at = self._state.get(d.id, (d.state, None))
+        if deliveries.advances(current, ack.event):
+            if ack.event in deliveries.TERMINAL and current not in deliveries.TERMINAL:
+                self.ended.append((d, ack.event, ack.at))
+            current, at = ack.event, ack.at
+        self._state[d.id] = (current, at)
+
+    def moves(self) -> list[dict]:
+        """Rows for ack_store.advance_states; `agent_seen` is set even where nothing advanced."""
+        return [{"did": did, "new_state": state, "new_at": at or self.now}
+                for did, (state, at) in self._state.items()]

@@ -9,6 +9,9 @@
   agents would otherwise reconnect in lock-step after a broker restart).
 - Acks go through the durable outbox in the Store: a row is deleted only when
   the broker's PUBACK arrives, so acks made offline are sent on reconnect.
+- Acks made within ACK_LINGER_S of each other leave in one message (an ack batch,
+  protocol/acks.py): with the audio cached, `received`, `downloaded` and `playing`
+  are one publish, not three. The rows of a batch are deleted together on its PUBACK.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from protocol.acks import MAX_ACKS_PER_MESSAGE, encode_acks
+from protocol.errors import ProtocolError
+from protocol.messages import Ack
 from protocol.topics import Topics
 from speaker_agent.config import AgentConfig
 from speaker_agent.store import Store
@@ -35,6 +41,9 @@ from speaker_agent.store import Store
 log = logging.getLogger(__name__)
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 30.0
+ACK_LINGER_S = 0.05
+"""How long a new ack waits for the next: a few fsyncs on a Pi's SD card, short on the air."""
+MAX_BATCH_BYTES = 32 * 1024
 
 
 def backoff_delay(attempt: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_MAX_S) -> float:
@@ -69,10 +78,12 @@ class MqttLink:
         # never held across a paho call.
         self._pump_lock = threading.Lock()
         self._mid_lock = threading.Lock()
-        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._inflight: dict[int, list[int]] = {}  # paho mid -> outbox seqs of that message
         self._sending: set[int] = set()  # outbox seqs handed to paho, PUBACK pending
         self._done: set[int] = set()  # seqs confirmed since the last outbox read
         self._early: OrderedDict[int, None] = OrderedDict()  # PUBACKs seen before publish() returned
+        self._linger_lock = threading.Lock()
+        self._linger: threading.Timer | None = None
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -104,7 +115,7 @@ class MqttLink:
         client.subscribe(self.topics.cmd(self.cfg.speaker_id), qos=1)
         self.connected.set()
         self.publish_state()
-        self.pump()
+        self.flush()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected.is_set():
@@ -123,43 +134,64 @@ class MqttLink:
             # e.g. "Not authorized": resending cannot help, and must not block later acks.
             log.error("broker refused a publish (%s)", reason_code)
         with self._mid_lock:
-            seq = self._inflight.pop(mid, None)
-            if seq is None:
+            seqs = self._inflight.pop(mid, None)
+            if seqs is None:
                 # Either a state publish, or a PUBACK faster than publish() returning.
                 self._early[mid] = None
                 while len(self._early) > 1000:
                     self._early.popitem(last=False)
                 return
-            self._confirm(seq)
+            self._confirm(seqs)
 
-    def _confirm(self, seq: int) -> None:
-        """An ack reached the broker: delete it from the outbox (caller holds _mid_lock)."""
-        self.store.outbox_done(seq)
-        self._sending.discard(seq)
-        self._done.add(seq)
+    def _confirm(self, seqs: list[int]) -> None:
+        """A message reached the broker: delete its acks from the outbox (caller holds _mid_lock)."""
+        self.store.outbox_done(seqs)
+        self._sending.difference_update(seqs)
+        self._done.update(seqs)
 
     # -- used by the agent -----------------------------------------------------
 
     def pump(self) -> None:
-        """Publish every outbox ack not already handed to paho (only while connected)."""
+        """Send the outbox within ACK_LINGER_S, with whatever other acks are made meanwhile."""
+        if not self.connected.is_set():
+            return
+        with self._linger_lock:
+            if self._linger is not None:
+                return  # a flush is already due and will take this ack too
+            # A short-lived timer, not a polling thread: an idle agent wakes for nothing.
+            self._linger = threading.Timer(ACK_LINGER_S, self._linger_done)
+            self._linger.daemon = True
+            self._linger.start()
+
+    def _linger_done(self) -> None:
+        with self._linger_lock:
+            self._linger = None
+        try:
+            self.flush()
+        except Exception:  # the next pump or reconnect sends what is left
+            log.exception("sending the ack outbox failed")
+
+    def flush(self) -> None:
+        """Publish every outbox ack not already handed to paho, now (only while connected)."""
         if not self.connected.is_set():
             return
         topic = self.topics.ack(self.cfg.speaker_id)
         with self._pump_lock:
             rows = self.store.outbox()
-            for seq, payload in rows:
+            with self._mid_lock:
+                fresh = [(seq, p) for seq, p in rows
+                         if seq not in self._sending and seq not in self._done]
+            for seqs, payload in _messages(fresh):
                 with self._mid_lock:
-                    if seq in self._sending or seq in self._done:
-                        continue
-                    self._sending.add(seq)
+                    self._sending.update(seqs)
                 # paho keeps QoS 1 messages queued and resends them on reconnect,
                 # so anything it accepted stays tracked until its PUBACK.
                 info = self.client.publish(topic, payload, qos=1)
                 with self._mid_lock:
                     if self._early.pop(info.mid, False) is None:
-                        self._confirm(seq)
+                        self._confirm(seqs)
                     else:
-                        self._inflight[info.mid] = seq
+                        self._inflight[info.mid] = seqs
             with self._mid_lock:
                 # only rows read before their deletion can come back stale
                 self._done &= {seq for seq, _ in rows}
@@ -211,7 +243,7 @@ class MqttLink:
         """
         if not self.connected.is_set():
             return
-        self.pump()
+        self.flush()
         info = self.client.publish(self.topics.state(self.cfg.speaker_id), self.state_payload(False),
                                    qos=1, retain=True)
         deadline = time.monotonic() + timeout
@@ -224,6 +256,39 @@ class MqttLink:
         self.client.disconnect()
         for _ in range(3):
             self.client.loop(timeout=0.1)
+
+
+def _messages(rows: list[tuple[int, bytes]]):
+    """Consecutive outbox rows packed into ack messages: (their seqs, the payload), in order.
+
+    A row alone goes out byte for byte as stored (the one-event shape every controller
+    reads); a row that does not decode (never expected) is sent alone, as it is.
+    """
+    group: list[tuple[int, bytes, Ack]] = []
+    size = 0
+
+    def flush_group():
+        if len(group) == 1:
+            return [group[0][0]], group[0][1]
+        return [g[0] for g in group], encode_acks([g[2] for g in group])
+
+    for seq, payload in rows:
+        try:
+            ack = Ack.decode(payload)
+        except ProtocolError:
+            if group:
+                yield flush_group()
+                group, size = [], 0
+            yield [seq], payload
+            continue
+        if group and (len(group) >= MAX_ACKS_PER_MESSAGE or size + len(payload) > MAX_BATCH_BYTES
+                      or ack.speaker_id != group[0][2].speaker_id):
+            yield flush_group()
+            group, size = [], 0
+        group.append((seq, payload, ack))
+        size += len(payload)
+    if group:
+        yield flush_group()
 
 
 def probe_broker(cfg: AgentConfig, timeout: float = 10.0) -> str:

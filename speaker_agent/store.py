@@ -178,10 +178,16 @@ class Store:
                 "SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
             ).fetchall()
 
-    def outbox_done(self, seq: int) -> None:
-        """Forget an ack the broker has confirmed (PUBACK)."""
+    def outbox_done(self, seqs: list[int]) -> None:
+        """Forget the acks of a message the broker has confirmed (PUBACK), in one transaction."""
         with self._lock:
-            self._db.execute("DELETE FROM outbox WHERE seq=?", (seq,))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("DELETE FROM outbox WHERE seq=?", [(q,) for q in seqs])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # -- settings -------------------------------------------------------------
 

@@ -65,10 +65,10 @@ class Fleet:
             lost += r["lost"]
         return events, fetches, lost
 
-    def blast(self, acks: dict[str, list[str]]) -> None:
+    def blast(self, acks: dict[str, list[str]], batched: bool = False) -> None:
         """Have each speaker ack its commands (received … played) as fast as it can."""
         for c in self.conns:
-            c.send({"op": "blast", "acks": acks})
+            c.send({"op": "blast", "acks": acks, "batched": batched})
 
     def blast_done(self, timeout: float = 120.0) -> int:
         """Wait for every worker to have queued its acks; returns how many were published."""

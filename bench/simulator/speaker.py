@@ -4,7 +4,10 @@ The steps mirror speaker_agent: decode (protocol.decode_command), check the Ed25
 signature against the controller's public keys (protocol.signing.verify), ack
 `received`, fetch the audio (once per process per SHA-256, over HTTP from the
 controller, hash checked), ack `downloaded`, ack `playing` at play_at, ack `played`
-after a short simulated airtime. No audio is decoded: this is a load generator.
+after a short simulated airtime. Like the agent, steps reached together leave in one
+message (an ack batch, protocol/acks.py): with the audio cached and play_at due,
+`received`, `downloaded` and `playing` are one publish. No audio is decoded: this is
+a load generator.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from protocol import signing
+from protocol.acks import encode_acks
 from protocol.errors import ProtocolError
 from protocol.messages import Ack, decode_command, peek_command_id, utc_now
 
@@ -58,9 +62,19 @@ class SimSpeaker:
     events: dict = field(default_factory=dict)
     """command id -> {event: unix time} for what this speaker acknowledged."""
 
-    def _ack(self, command_id: str, event: str, detail: str | None = None) -> None:
-        self.send(self.ack_topic, Ack(command_id, self.speaker_id, event, utc_now(), detail).encode())
+    def _ack(self, command_id: str, event: str, detail: str | None = None,
+             batch: list | None = None) -> None:
+        """Ack one step now, or add it to `batch` (sent by _send) when given."""
+        ack = Ack(command_id, self.speaker_id, event, utc_now(), detail)
         self.events.setdefault(command_id, {})[event] = time.time()
+        if batch is None:
+            self.send(self.ack_topic, ack.encode())
+        else:
+            batch.append(ack)
+
+    def _send(self, batch: list) -> None:
+        if batch:
+            self.send(self.ack_topic, encode_acks(batch))
 
     def on_payload(self, payload: bytes) -> None:
         """Handle one message from the command topic."""
@@ -80,16 +94,23 @@ class SimSpeaker:
         if cmd.id in self.seen:  # at-least-once on the wire, once on the air
             return
         self.seen.add(cmd.id)
-        self._ack(cmd.id, "received")
+        steps: list = []
+        self._ack(cmd.id, "received", batch=steps)
         if cmd.type != "play":
+            self._send(steps)
             return
         try:
             self.media.ensure(cmd.media.url, cmd.media.sha256)
         except (OSError, ProtocolError) as exc:
-            self._ack(cmd.id, "failed", f"download: {exc}"[:200])
+            self._ack(cmd.id, "failed", f"download: {exc}"[:200], batch=steps)
+            self._send(steps)
             return
-        self._ack(cmd.id, "downloaded")
+        self._ack(cmd.id, "downloaded", batch=steps)
         start = max(time.time(), cmd.play_at.timestamp())
         airtime = min(self.play_s, cmd.media.duration_ms / 1000)
-        self.later(start, lambda: self._ack(cmd.id, "playing"))
+        if start <= time.time():
+            self._ack(cmd.id, "playing", batch=steps)
+        else:
+            self.later(start, lambda: self._ack(cmd.id, "playing"))
+        self._send(steps)
         self.later(start + airtime, lambda: self._ack(cmd.id, "played"))

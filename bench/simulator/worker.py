@@ -147,14 +147,23 @@ class Worker:
             self.conn.send({"events": {sid: sim.events for sid, sim in self.sims.items()},
                             "lost": sorted(self.lost), "fetches": self.media.fetches})
         elif op == "blast":
-            # Ack every given command as fast as the clients can publish (bench.ingest).
+            # Ack every given command as fast as the clients can publish (bench.ingest):
+            # one message per step as agents before ack batches, or (batched) the first
+            # three steps in one message and `played` in another, as an agent with the
+            # audio cached.
             n = 0
             for sid, command_ids in msg["acks"].items():
                 sim = self.sims.get(sid)
                 for cid in command_ids if sim else ():
-                    for event in ("received", "downloaded", "playing", "played"):
-                        sim._ack(cid, event)
+                    steps = [] if msg.get("batched") else None
+                    for event in ("received", "downloaded", "playing"):
+                        sim._ack(cid, event, batch=steps)
+                        n += steps is None
+                    if steps is not None:
+                        sim._send(steps)
                         n += 1
+                    sim._ack(cid, "played")
+                    n += 1
                 self._flush()
             self.conn.send({"published": n})
         elif op == "stop":

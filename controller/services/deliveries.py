@@ -33,7 +33,7 @@ def append(s: Session, delivery: Delivery, event: str, source: str,
     s.add(ev)
     if source == "agent":
         delivery.agent_seen = True
-    if _advances(delivery.state, event):
+    if advances(delivery.state, event):
         ended = event in TERMINAL and delivery.state not in TERMINAL
         delivery.state = event
         delivery.state_at = at
@@ -42,8 +42,8 @@ def append(s: Session, delivery: Delivery, event: str, source: str,
     return ev
 
 
-def _advances(current: str, new: str) -> bool:
-    """Whether `new` should become the current state.
+def advances(current: str, new: str) -> bool:
+    """Whether `new` should become the current state (also the bulk ack path's rule).
 
     A late, out-of-order ack (say `downloaded` arriving after `played` from an
     agent's offline outbox) is recorded but does not regress the state; and a

@@ -14,6 +14,7 @@ import tomllib
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from protocol.acks import decode_acks
 from protocol.messages import Ack
 from protocol.signing import sign
 from tests.security.system import System, forged_command
@@ -39,7 +40,7 @@ def _ping(system: System, key, listener) -> Ack:
     assert listener.publish(system.topics.cmd("spk-a"), cmd.encode()) == 0
 
     def answered():
-        acks = [Ack.decode(p) for p in listener.got(system.topics.ack("spk-a"))]
+        acks = [a for p in listener.got(system.topics.ack("spk-a")) for a in decode_acks(p)]
         return next((a for a in acks if a.command_id == cmd.id and a.event != "received"), None)
 
     return wait_for(answered, what=f"ack of {cmd.id}")

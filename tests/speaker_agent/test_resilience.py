@@ -174,3 +174,6 @@ def test_offline_acks_survive_an_agent_restart_before_the_broker_returns(
     time.sleep(1)
     assert controller.unique_events(cmd.id) == ["received", "downloaded", "playing", "played"]
     assert len(agent.plays(cmd.id)) == 1
+    # The outbox kept them across kill -9 and sent them at reconnect as one ack batch, in order.
+    assert [[a.event for a in m] for m in controller.ack_messages
+            if m[-1].command_id == cmd.id][-1] == ["playing", "played"]

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from protocol.messages import Command, Media
+from protocol.acks import MAX_ACKS_PER_MESSAGE, decode_acks
+from protocol.messages import Ack, Command, Media
 from speaker_agent.cache import AudioCache, CacheFull
 from speaker_agent.config import RelaySettings, VolumeSettings
-from speaker_agent.mqtt_link import backoff_delay
+from speaker_agent.mqtt_link import _messages, backoff_delay
 from speaker_agent.relay import Relay
 from speaker_agent.store import Store
 from speaker_agent.volume import level_for
@@ -151,3 +152,22 @@ def test_file_sink_is_paced_and_interruptible(tmp_path):
     assert plays[0]["ended_at"] - plays[0]["started_at"] < 9
     assert (tmp_path / "sink" / "c1.wav").exists()
     assert not player.interrupt()  # nothing playing now
+
+
+def test_outbox_rows_leave_as_ordered_batches_and_a_lone_row_byte_for_byte(tmp_path):
+    store = Store(tmp_path / "agent.db")
+    now = datetime.now(UTC).replace(microsecond=0)  # the wire carries milliseconds
+    made = [Ack(f"c{i // 3}", "ap-1", ("received", "downloaded", "playing")[i % 3], now)
+            for i in range(MAX_ACKS_PER_MESSAGE + 2)]
+    for ack in made:
+        store.outbox_add(ack.encode())
+    store.outbox_add(b"{}")  # a row that does not decode still leaves, alone and as it is
+    store.outbox_add(made[0].encode())
+    rows = store.outbox()
+    messages = list(_messages(rows))
+    assert [len(seqs) for seqs, _ in messages] == [MAX_ACKS_PER_MESSAGE, 2, 1, 1]
+    assert [q for seqs, _ in messages for q in seqs] == [q for q, _ in rows]
+    assert [a for _, p in messages[:2] for a in decode_acks(p)] == made
+    assert messages[2][1] == b"{}" and messages[3][1] == made[0].encode()
+    store.outbox_done(messages[0][0])  # one PUBACK forgets the whole batch, at once
+    assert [q for q, _ in store.outbox()] == [q for seqs, _ in messages[1:] for q in seqs]

@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from protocol.acks import decode_acks
 from protocol.messages import Ack, Command, Media, SpeakerState, Stream
 from protocol.signing import public_key_text, sign
 from protocol.topics import Topics
@@ -33,6 +34,8 @@ class FakeController:
         self.topics: Topics = broker.topics
         self.key = key or Ed25519PrivateKey.generate()
         self.acks: list[Ack] = []
+        self.ack_messages: list[list[Ack]] = []
+        """The acks as they arrived, one list per MQTT message (a batch holds several)."""
         self.states: dict[str, SpeakerState] = {}
         self._cond = threading.Condition()
         self._connected = threading.Event()
@@ -69,7 +72,9 @@ class FakeController:
         _, kind = self.topics.parse(msg.topic)
         with self._cond:
             if kind == "ack":
-                self.acks.append(Ack.decode(msg.payload))
+                acks = decode_acks(msg.payload)
+                self.ack_messages.append(acks)
+                self.acks.extend(acks)
             elif kind == "state":
                 state = SpeakerState.decode(msg.payload)
                 self.states[state.speaker_id] = state
