@@ -159,6 +159,8 @@ def test_a_daily_relay_scheduled_on_the_page_is_in_the_calendar_and_can_be_pause
     today = week.split(f'id="day-{day.isoformat()}"')[1].split("</section>")[0]
     assert "06:00</strong> Tiếp sóng VOV1" in today and "Ấp Mỹ An" in today
     sid = item.split('"')[1]
+    audit = login("admin").get("/audit")  # the audit trail names the relay schedule
+    assert audit.status_code == 200 and "Tiếp sóng VOV1" in audit.get_data(as_text=True)
     assert post_from(c, "/relays", f"/relays/schedules/{sid}/pause", {}).status_code == 302
     page = c.get("/relays").get_data(as_text=True)
     assert "Đã tạm dừng lịch tiếp sóng" in page and 'data-status="paused"' in page
