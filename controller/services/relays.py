@@ -145,8 +145,11 @@ def get(s: Session, relay_id: int, user=None) -> Relay:
 def recent(s: Session, limit: int = 20, user=None) -> list[Relay]:
     """Running relays first, then the most recent (those airing in the user's hamlets)."""
     running = sa.case((Relay.state == "running", 0), else_=1)
-    rows = s.scalars(sa.select(Relay).order_by(running, Relay.id.desc()))
+    query = sa.select(Relay).order_by(running, Relay.id.desc())
     scope = access.scope_of(user)
+    if not scope.limited:  # the whole commune sees every relay: the database cuts the list
+        return list(s.scalars(query.limit(limit)))
+    rows = s.scalars(query)
     out = []
     for r in rows:
         if access.targets_visible(s, scope, r.targets):
