@@ -180,6 +180,33 @@ VI: dict[str, str] = {
     "Choose a duration.": "Hãy chọn thời lượng.",
     "%(problem)s Not saved; tick \"Save anyway\" to keep it. (%(detail)s)":
         "%(problem)s Chưa lưu; đánh dấu \"Vẫn lưu\" nếu vẫn muốn giữ. (%(detail)s)",
+    # scheduled relays (web/ui/relay_schedules.py, relay_schedule_form.py, relays.html)
+    "Choose a station.": "Hãy chọn đài.",
+    "Only a leader (approver) or an admin may schedule a relay.":
+        "Chỉ lãnh đạo (người duyệt) hoặc quản trị viên mới được đặt lịch tiếp sóng.",
+    "Relay schedule %(id)s paused.": "Đã tạm dừng lịch tiếp sóng #%(id)s.",
+    "Relay schedule %(id)s resumed.": "Đã cho chạy lại lịch tiếp sóng #%(id)s.",
+    "Relay schedule %(id)s cancelled.": "Đã hủy lịch tiếp sóng #%(id)s.",
+    "This relay overlaps other broadcasts on the same speakers (listed below). Nothing was "
+    "saved; change the time or tick \"Save anyway\".":
+        "Lần tiếp sóng này trùng giờ với chương trình khác trên cùng loa (xem bên dưới). Chưa "
+        "lưu gì; hãy đổi giờ hoặc đánh dấu \"Vẫn lưu\".",
+    "Relay schedule %(id)s saved; it is in the calendar.":
+        "Đã lưu lịch tiếp sóng #%(id)s; lịch đã có trong lịch phát.",
+    "Saved despite the overlap: %(first)s": "Đã lưu dù trùng giờ: %(first)s",
+    "Scheduled relays": "Lịch tiếp sóng",
+    "Schedule a relay": "Đặt lịch tiếp sóng",
+    "For example VOV1 from 06:00 for 30 minutes every day. It appears in the calendar like any "
+    "schedule.": "Ví dụ: VOV1 từ 06:00 trong 30 phút hằng ngày. Lịch hiện trong lịch phát như "
+    "mọi lịch khác.",
+    "Save anyway (the overlap is intended)": "Vẫn lưu (cố ý trùng giờ)",
+    "Save the relay schedule": "Lưu lịch tiếp sóng",
+    "Paused": "Đang tạm dừng",
+    "Pause": "Tạm dừng",
+    "Resume": "Chạy lại",
+    "Cancel the schedule": "Hủy lịch",
+    "No scheduled relay.": "Chưa có lịch tiếp sóng nào.",
+    "Updated at": "Cập nhật lúc",
 }
 
 

@@ -61,7 +61,9 @@ def list_relays():
     """Running relays, then the most recent ones."""
     limit = min(max(request.args.get("limit", 20, type=int), 1), 200)
     with ctl().db.session() as s:
-        return jsonify(relays=[relay_view.summary(r) for r in relays.recent(s, limit)])
+        shown = relay_view.shown_speakers(s, g.api_user)
+        return jsonify(relays=[relay_view.summary(r, shown)
+                               for r in relays.recent(s, limit, g.api_user)])
 
 
 @bp.get("/relays/<int:relay_id>")
@@ -69,7 +71,7 @@ def list_relays():
 def get_relay(relay_id: int):
     """A relay with each speaker's delivery (state, seconds aired, events) and its gaps."""
     with ctl().db.session() as s:
-        return jsonify(relay_view.detail(s, relays.get(s, relay_id)))
+        return jsonify(relay_view.detail(s, relays.get(s, relay_id, g.api_user), g.api_user))
 
 
 @bp.post("/relays/<int:relay_id>/stop")
@@ -78,4 +80,4 @@ def stop_relay(relay_id: int):
     """Stop a running relay now."""
     relays.stop(ctl(), relay_id, g.api_user)
     with ctl().db.session() as s:
-        return jsonify(relay_view.detail(s, relays.get(s, relay_id)))
+        return jsonify(relay_view.detail(s, relays.get(s, relay_id, g.api_user), g.api_user))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from controller.models import User, utcnow
 from controller.relay_models import Relay, RelayEvent
-from controller.services import audit, registry, relay_log, sources, streams
+from controller.services import access, audit, registry, relay_log, sources, streams
 from controller.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from controller.services.sending import SEND_ROLES
 
@@ -103,6 +103,7 @@ def start_now(ctx, *, source_id, targets, until=None, duration_s=None, user: Use
     now = utcnow()
     end = parse_end(now, until, duration_s)
     with ctx.db.session() as s:
+        access.check_targets(s, user, targets)  # a hamlet chief relays to his hamlets only
         r = create(s, source_id=source_id, targets=targets, starts_at=now, until=end,
                    user=s.merge(user))
         rid = r.id
@@ -115,7 +116,8 @@ def stop(ctx, relay_id: int, user: User) -> None:
     if user.role not in SEND_ROLES:
         raise Forbidden("forbidden_role", "only an approver or admin may stop a relay")
     with ctx.db.session() as s:
-        r = get(s, relay_id)
+        r = get(s, relay_id, user)
+        access.check_targets(s, user, r.targets)  # it also airs outside his hamlets
         if r.state != "running":
             raise Conflict("relay_not_running", f"relay {relay_id} is already {r.state}")
         relay_log.finish(s, r, "stopped", f"stopped by {user.username}", utcnow(),
@@ -132,15 +134,26 @@ def _wake(ctx) -> None:
         sup.kick()
 
 
-def get(s: Session, relay_id: int) -> Relay:
-    """A relay by id, or NotFound."""
+def get(s: Session, relay_id: int, user=None) -> Relay:
+    """A relay by id, or NotFound (also when it airs nowhere in the user's hamlets)."""
     r = s.get(Relay, relay_id)
-    if r is None:
+    if r is None or not access.targets_visible(s, access.scope_of(user), r.targets):
         raise NotFound("unknown_relay", f"unknown relay {relay_id}")
     return r
 
 
-def recent(s: Session, limit: int = 20) -> list[Relay]:
-    """Running relays first, then the most recent."""
+def recent(s: Session, limit: int = 20, user=None) -> list[Relay]:
+    """Running relays first, then the most recent (those airing in the user's hamlets)."""
     running = sa.case((Relay.state == "running", 0), else_=1)
-    return list(s.scalars(sa.select(Relay).order_by(running, Relay.id.desc()).limit(limit)))
+    query = sa.select(Relay).order_by(running, Relay.id.desc())
+    scope = access.scope_of(user)
+    if not scope.limited:  # the whole commune sees every relay: the database cuts the list
+        return list(s.scalars(query.limit(limit)))
+    rows = s.scalars(query)
+    out = []
+    for r in rows:
+        if access.targets_visible(s, scope, r.targets):
+            out.append(r)
+            if len(out) == limit:
+                break
+    return out

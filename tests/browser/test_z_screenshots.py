@@ -48,6 +48,19 @@ def fill_schedule(page):
         page.get_by_label(day, exact=True).first.check()
 
 
+def schedule_relay(page):
+    """'VOV1 from 05:30 for 30 minutes every day' (clear of the 06:00 bulletin) on the Tiếp sóng page."""
+    form = page.locator("#schedule-relay")
+    form.locator("#rs-source").select_option(label="VOV1")
+    form.get_by_label("Ấp Mỹ An", exact=True).check()
+    form.get_by_label("Từ ngày").fill(date.today().strftime("%d/%m/%Y"))
+    form.get_by_label("Giờ phát trong ngày (ví dụ 06:00, 17:30)").fill("05:30")
+    page.locator("#schedule-summary").filter(has_text="Hằng ngày lúc 05:30").wait_for()
+    form.get_by_role("button", name="Lưu lịch tiếp sóng").click()
+    page.locator("#scheduled-relays li[data-relay-schedule]").filter(
+        has_text="Tiếp sóng VOV1").wait_for()
+
+
 @pytest.fixture(scope="module")
 def content(browser, system):
     """A scheduled announcement (approved), a played broadcast and a pending draft."""
@@ -137,6 +150,8 @@ def test_screenshots(browser, system, content, size_name, viewport):
             page.get_by_label("Vẫn lưu (đài đang tạm ngừng phát)").check()
             page.get_by_role("button", name="Kiểm tra và lưu").click()
             page.wait_for_url(re.compile(r"/sources$"))
+        if name == "relays" and "data-relay-schedule=" not in page.content():
+            schedule_relay(page)
         page.wait_for_load_state("networkidle")
         assert "lang=\"vi\"" in page.content()
         page.screenshot(path=str(OUT / f"{name}-{size_name}.png"), full_page=True)

@@ -15,7 +15,8 @@ from flask import url_for
 from werkzeug.routing import IntegerConverter
 
 from controller.models import AuditEvent, Broadcast, Schedule, User
-from controller.services import approvals, broadcasts, registry, users
+from controller.relay_models import StreamSource
+from controller.services import approvals, broadcasts, registry, relays, users
 from controller.services.errors import ServiceError
 from controller.web_models import BroadcastRequest
 from schedules import manage
@@ -63,6 +64,19 @@ def world(app, controller):
                 "start_date": _tomorrow(controller), "times": ["06:00"]}
         sid, _ = manage.create(controller, body, admin, datetime.now(ZoneInfo("UTC")))
         ids[place] = {"announcement_id": ann, "broadcast_id": bid, "schedule_id": sid, "sha256": sha}
+        # A relay on air and a daily relay there too (the Tiếp sóng page lists both).
+        with controller.db.session() as s:
+            src = StreamSource(name=f"VOV {place}", url="http://127.0.0.1:9/vov.mp3")  # commune-wide
+            s.add(src)
+            s.flush()
+            now = datetime.now(ZoneInfo("UTC"))
+            ids[place]["relay_id"] = relays.create(
+                s, source_id=src.id, targets={"hamlets": [hamlet]}, starts_at=now,
+                until=now + timedelta(minutes=30), user=s.merge(admin)).id
+        relay = {**body, "relay": {"source_id": src.id, "duration_s": 1800}}
+        del relay["announcement_id"]
+        ids[place]["relay_schedule_id"], _ = manage.create(controller, relay, admin,
+                                                           datetime.now(ZoneInfo("UTC")))
     out = {"ids": ids, "ap3": ap3, "clients": {}}
     for role in ROLES:
         with controller.db.session() as s:
@@ -166,6 +180,9 @@ def test_limited_users_work_in_their_own_hamlet(app, controller, world):
             assert r.status_code == 200 and not _leaks(r), (role, page)
         csv = client.get("/log.csv").get_data(as_text=True)
         assert "spk-3" in csv and "spk-1" not in csv
+        relays_page = client.get("/relays").get_data(as_text=True)  # his relay and relay schedule
+        assert relays_page.count('data-relay="') == relays_page.count("data-relay-schedule=") == 1
+        assert "Tiếp sóng VOV own" in relays_page and 'data-speaker="spk-3"' in relays_page, role
     editor, bearer = world["clients"]["editor"]
     body = {"announcement_id": own["announcement_id"], "targets": {"hamlets": ["Ấp 3"]},
             "kind": "daily", "start_date": _tomorrow(controller), "times": ["19:00"]}

@@ -47,6 +47,9 @@ POLICY = {
     "ui.live_stop": APPROVERS,
     "ui.sources_page": ALL, "ui.sources_preview": ALL, "ui.relays_page": ALL,
     "ui.sources_add": EDITORS, "ui.relays_start": APPROVERS, "ui.relays_stop": APPROVERS,
+    "ui.relays_json": ALL, "ui.relay_schedule_preview": APPROVERS,
+    # an editor reaches the view and is told who may schedule a relay (403)
+    "ui.relay_schedule_add": APPROVERS, "ui.relay_schedule_status": EDITORS,
     "ui.users_page": ADMIN, "ui.users_add": ADMIN, "ui.users_update": ADMIN,
     "ui.backups_page": ADMIN, "ui.backups_now": ADMIN, "ui.update_publish": ADMIN,
     "ui.province_page": ADMIN,

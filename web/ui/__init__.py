@@ -23,6 +23,7 @@ from web.ui import (  # noqa: E402, F401
                live,
                logs,
                province,
+               relay_schedules,
                relays,
                reports,
                session,

@@ -202,7 +202,7 @@ def _request_targets(s: Session, announcement_id: str) -> str:
 
 def _schedule_title(s: Session, ident: str) -> str:
     sch = s.get(Schedule, int(ident)) if ident.isdigit() else None
-    return sch.announcement.title if sch is not None else f"#{ident}"
+    return sch.title if sch is not None else f"#{ident}"  # a relay schedule has no announcement
 
 
 def _speaker(s: Session, ident: str) -> str:

@@ -45,12 +45,25 @@ class ComposeForm:
 
     def schedule_form(self) -> dict:
         """The schedule fields as schedules.forms reads them."""
-        f = {k: v for k, v in self.schedule.items() if k not in ("nth_n", "nth_weekday")}
-        if self.schedule.get("kind") == "monthly" and self.schedule.get("nth_n"):
-            f["nth_weekday"] = f"{self.schedule['nth_n']},{self.schedule.get('nth_weekday', '')}"
-            f.pop("month_day", None)
-        f["timezone"] = self.schedule.get("timezone") or ""
-        return f
+        return plan_fields(self.schedule)
+
+
+def read_schedule(form, timezone: str) -> dict:
+    """The schedule fields of a posted form (the _schedule_fields.html inputs), as typed."""
+    fields = {k: (form.getlist(k) if k == "weekdays" else form.get(k, "").strip())
+              for k in SCHEDULE_FIELDS}
+    fields["timezone"] = timezone
+    return fields
+
+
+def plan_fields(schedule: dict) -> dict:
+    """Typed schedule fields as schedules.forms reads them (the page's two nth selects joined)."""
+    f = {k: v for k, v in schedule.items() if k not in ("nth_n", "nth_weekday")}
+    if schedule.get("kind") == "monthly" and schedule.get("nth_n"):
+        f["nth_weekday"] = f"{schedule['nth_n']},{schedule.get('nth_weekday', '')}"
+        f.pop("month_day", None)
+    f["timezone"] = schedule.get("timezone") or ""
+    return f
 
 
 def read(req: Request, max_chars: int, timezone: str) -> ComposeForm:
@@ -61,10 +74,8 @@ def read(req: Request, max_chars: int, timezone: str) -> ComposeForm:
         text=form.get("text", ""), hamlets=form.getlist("hamlets"), speakers=form.getlist("speakers"),
         all_speakers=form.get("all_speakers") == "1", priority=form.get("priority", "normal"),
         when=form.get("when", "now"), emergency=form.get("emergency") == "1",
-        schedule={k: (form.getlist(k) if k == "weekdays" else form.get(k, "").strip())
-                  for k in SCHEDULE_FIELDS},
+        schedule=read_schedule(form, timezone),
     )
-    f.schedule["timezone"] = timezone
     if len(f.title) > 200:
         f.errors["title"] = message("title_too_long")
     if f.source not in SOURCES:
@@ -85,11 +96,12 @@ def read(req: Request, max_chars: int, timezone: str) -> ComposeForm:
     if f.when == "schedule" and not f.emergency:
         _plan, errs = check_plan({**f.schedule_form(), "priority": f.priority})
         for key, msg in schedule_errors(errs).items():
-            f.errors.setdefault(_input_for(key), msg)
+            f.errors.setdefault(input_for(key), msg)
     return f
 
 
-def _input_for(key: str) -> str:
+def input_for(key: str) -> str:
+    """The page input that shows a schedules.forms field error."""
     # schedules.forms names the nth rule 'nth_weekday'; the page has two selects for it.
     return "nth_n" if key == "nth_weekday" else key
 

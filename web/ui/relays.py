@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from controller import relay_pipeline
 from controller.services import registry, relay_view, relays, sources
@@ -21,6 +22,7 @@ from web.ui.common import (
     finish_submission,
     release_submission,
     repeat_submission,
+    status_of,
 )
 
 DURATIONS_MIN = (15, 30, 45, 60, 90, 120, 180)
@@ -96,23 +98,37 @@ def sources_preview(source_id: int):
                     headers={"Cache-Control": "no-store"})
 
 
-def _relays_page(errors: dict | None = None, typed: dict | None = None, status: int = 200):
+def visible_relays(s, user, limit: int = 20) -> list[dict]:
+    """Running, then recent relays that air in the user's hamlets, with only his speakers' rows."""
+    return [{**relay_view.detail(s, r, user), "starts": r.starts_at, "ends": r.ended_at or r.until,
+             "gap_rows": [(g.started_at, g.ended_at, g.reason)
+                          for g in (r.session.gaps if r.session else [])]}
+            for r in relays.recent(s, limit, user)]
+
+
+def _relays_page(errors: dict | None = None, typed: dict | None = None, status: int = 200,
+                 schedule_form=None):
+    from web.ui.relay_schedule_form import DURATIONS_MIN as SCHEDULE_MIN
+    from web.ui.relay_schedule_form import RelayScheduleForm, scheduled
+
     with ctl().db.session() as s:
         srcs = [sources.to_dict(x) for x in sources.list_sources(s)]
-        hamlets = [h.name for h in registry.list_hamlets(s)]
-        items = [{**relay_view.detail(s, r), "starts": r.starts_at, "ends": r.ended_at or r.until,
-                  "gap_rows": [(g.started_at, g.ended_at, g.reason)
-                               for g in (r.session.gaps if r.session else [])]}
-                 for r in relays.recent(s, 20)]
-    return render_template("relays.html", sources=srcs, hamlets=hamlets, relays=items,
-                           durations=DURATIONS_MIN, states=STATES, errors=errors or {},
-                           typed=typed or {}), status
+        hamlets = [h.name for h in registry.list_hamlets(s, current_user)]
+        speakers = [(spk.id, spk.name or spk.id, spk.hamlet.name)
+                    for spk in registry.list_speakers(s, user=current_user)]
+        items = visible_relays(s, current_user)
+        planned = scheduled(s, current_user)
+    return render_template("relays.html", sources=srcs, hamlets=hamlets, speakers=speakers,
+                           relays=items, durations=DURATIONS_MIN, states=STATES,
+                           errors=errors or {}, typed=typed or {}, scheduled=planned,
+                           sform=schedule_form or RelayScheduleForm(),
+                           schedule_durations=SCHEDULE_MIN, relay_form=True), status
 
 
 @bp.get("/relays")
 @roles_required(*ALL)
 def relays_page():
-    """Tiếp sóng: start a relay now, and the running and recent relays per speaker."""
+    """Tiếp sóng: start a relay now, schedule one, the scheduled ones, running and recent relays."""
     return _relays_page()
 
 
@@ -146,7 +162,7 @@ def relays_start():
             msg = _("Speaker %(speaker)s is already relaying %(title)s until %(until)s.",
                     speaker=exc.params["speaker"], title=exc.params["title"],
                     until=exc.params["until"].astimezone(_tz()).strftime("%H:%M"))
-        return _relays_page({field: msg}, typed, 422)
+        return _relays_page({field: msg}, typed, status_of(exc))
     flash(_("Relay %(id)s started.", id=rid), "ok")
     return finish_submission(url_for("ui.relays_page"))
 
@@ -162,7 +178,7 @@ def relays_stop(relay_id: int):
         relays.stop(ctl(), relay_id, db_user())
     except ServiceError as exc:
         release_submission()
-        return _relays_page({"form": _error(exc)[1]}, None, 404 if exc.status == 404 else 409)
+        return _relays_page({"form": _error(exc)[1]}, None, status_of(exc, 409))
     flash(_("Relay %(id)s stopped.", id=relay_id), "ok")
     return finish_submission(url_for("ui.relays_page"))
 
