@@ -13,21 +13,17 @@ Content-Type, else from the mount's extension (docs/benchmarks.md has figures).
 Live point: the connection is open before ffmpeg has started, and Icecast sends audio
 from the moment we connect. ffmpeg reads a named pipe rather than stdin because opening
 it is the one sign that ffmpeg is ready: until then the copier drops the audio at whole
-pages/frames (speaker_agent/live_point.py), so a (re)connecting player starts at the live
+pages/frames (speaker_agent/decoder_pipe.py, live_point.py), so a (re)connecting player starts at the live
 point instead of decoding the wait at once and playing it late all connection long.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -38,6 +34,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from speaker_agent.config import PlayerSettings, StreamSettings
+from speaker_agent.decoder_pipe import make_pipe, open_if_reading, open_when_reading, remove_pipe, waiting
 from speaker_agent.live_point import LiveJoin
 
 FORMAT_BY_EXTENSION = {".mp3": "mp3", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg", ".aac": "aac"}
@@ -91,41 +88,6 @@ def _reason(stderr: str, url: str) -> str:
     return last[:200]
 
 
-def _open_if_reading(fifo: Path):
-    """The named pipe opened for writing if ffmpeg has it open for reading, else None."""
-    try:
-        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:  # no reader yet
-            return None
-        raise
-    os.set_blocking(fd, True)  # from here ffmpeg's reading paces the copy
-    return os.fdopen(fd, "wb", buffering=0)
-
-
-def _open_when_reading(fifo: Path, proc: subprocess.Popen, timeout: float = 10.0):
-    """The named pipe once ffmpeg opens it, or None if ffmpeg ends (or takes too long) first."""
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            pipe = _open_if_reading(fifo)
-            if pipe is not None:
-                return pipe
-        time.sleep(0.02)
-    return None
-
-
-def _waiting(response):
-    """Chunks already waiting on the connection, read without blocking."""
-    import select
-
-    while select.select([response.fileno()], [], [], 0)[0]:
-        chunk = response.read1(65536)
-        if not chunk:
-            return
-        yield chunk
-
-
 class StreamPlayer:
     """Base: one connection at a time, interruptibly, reporting when audio flows.
 
@@ -176,14 +138,14 @@ class StreamPlayer:
                     ended.append("the stream ended (source gone)")
                     break
                 if pipe is None:
-                    pipe = _open_if_reading(fifo)
+                    pipe = open_if_reading(fifo)
                     if pipe is None:
                         if proc.poll() is not None:
                             break  # ffmpeg ended before it read anything
                         join.feed(chunk)  # ffmpeg not reading yet: this is behind the live point
                         continue
                     join.feed(chunk)
-                    for old in _waiting(response):  # queued while ffmpeg started: behind too
+                    for old in waiting(response):  # queued while ffmpeg started: behind too
                         join.feed(old)
                     join.ready()
                     chunk = b""
@@ -199,10 +161,10 @@ class StreamPlayer:
             ended.append(f"connection lost: {exc}"[:200])
         finally:
             if pipe is None:  # ffmpeg may still be opening the pipe: give it an end to read
-                pipe = _open_when_reading(fifo, proc)
+                pipe = open_when_reading(fifo, proc)
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 pipe.close()
-            shutil.rmtree(fifo.parent, ignore_errors=True)
+            remove_pipe(fifo)
             with contextlib.suppress(OSError):
                 response.close()
 
@@ -224,8 +186,7 @@ class StreamPlayer:
         if isinstance(response, StreamResult):
             return response
         content_type = response.headers.get("Content-Type", "")
-        fifo = Path(tempfile.mkdtemp(prefix="stream-")) / "in"
-        os.mkfifo(fifo, 0o600)
+        fifo = make_pipe()
         argv = self.input_args(url, content_type, str(fifo)) + self.output_args(session_id, volume)
         with self._lock:
             self._response = response
