@@ -9,6 +9,13 @@ the decoder: while the decoder is not ready it keeps only what the decoder needs
 the first whole unit (an Ogg page that begins a packet, an MP3 or ADTS frame whose next frame
 header confirms it), so the decoder is never fed a torn frame. Unknown containers are not
 cut: everything is kept, as before.
+
+Seen with Icecast 2.4 and ffmpeg 5.1 (DESIGN): Icecast hands an MP3 listener its stream in
+1400-byte blocks (its queue block; 0.35 s at 32 kbps) that do not start at a frame, so a
+new MP3 listener always starts mid-frame, and the first audio comes with the next block
+after the decoder is ready: a later start, never a later live point. Opus in Ogg comes a
+page at a time, header pages first. Under load ffmpeg took 0.4 to 0.7 s to open its input,
+which was the backlog a player used to keep.
 """
 
 from __future__ import annotations
