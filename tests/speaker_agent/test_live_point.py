@@ -18,8 +18,8 @@ from speaker_agent.stream_player import FileSinkStreamPlayer
 from tests.speaker_agent.test_streams import heard, wav_seconds
 from tests.support.icecast import push_tone, stop_push
 
-HOLD_S = 3.0  # how late the decoder starts; the backlog a player used to keep
-PLAY_S = 2.5  # how long it then plays
+HOLD_S = 2.5  # how late the decoder starts; the backlog a player used to keep
+PLAY_S = 2.0  # how long it then plays
 
 
 class SlowStartPlayer(FileSinkStreamPlayer):
@@ -33,33 +33,48 @@ class SlowStartPlayer(FileSinkStreamPlayer):
         return super()._start_decoder(argv)
 
 
+def _play_late(url: str, sink_dir) -> tuple[float, object]:
+    """Play `url` with the decoder held back; (seconds it ran after starting, the result)."""
+    player = SlowStartPlayer(StreamSettings(), sink_dir)
+    results = []
+    t = threading.Thread(target=lambda: results.append(player.play(url, "s1", 100, lambda: None)))
+    t.start()
+    while player.released_at is None and t.is_alive():
+        time.sleep(0.05)
+    assert player.released_at is not None, f"the player ended before its decoder started: {results}"
+    time.sleep(PLAY_S)
+    window = time.monotonic() - player.released_at
+    assert player.interrupt()
+    t.join(20)
+    return window, results[0] if results else None
+
+
 @pytest.mark.process
-@pytest.mark.parametrize("codec", ["opus", "mp3"])
-def test_a_late_decoder_plays_from_the_live_point_not_the_backlog(icecast, tmp_path, codec):
-    mount = f"/live-point-{codec}"
-    pusher = push_tone(icecast.source_url(mount), freq=440, codec=codec, log=tmp_path / "push.log")
+def test_a_late_decoder_plays_from_the_live_point_not_the_backlog(icecast, tmp_path):
+    codecs = ("opus", "mp3")  # Ogg pages and MP3 frames; both at once, to keep the test short
+    pushers = [push_tone(icecast.source_url(f"/live-point-{c}"), freq=440, codec=c,
+                         log=tmp_path / f"push-{c}.log") for c in codecs]
+    runs: dict[str, tuple] = {}
     try:
-        icecast.wait_mount(mount)
-        player = SlowStartPlayer(StreamSettings(), tmp_path)
-        results = []
-        t = threading.Thread(target=lambda: results.append(
-            player.play(icecast.listen_url(mount), "s1", 100, lambda: None)))
-        t.start()
-        while player.released_at is None and t.is_alive():
-            time.sleep(0.05)
-        time.sleep(PLAY_S)
-        closed_at = time.monotonic()
-        assert player.interrupt()
-        t.join(20)
+        for c in codecs:
+            icecast.wait_mount(f"/live-point-{c}")
+        threads = [threading.Thread(target=lambda c=c: runs.__setitem__(
+            c, _play_late(icecast.listen_url(f"/live-point-{c}"), tmp_path / c))) for c in codecs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
     finally:
-        stop_push(pusher)
-    assert results and results[0].outcome == "interrupted"
-    wav = tmp_path / "s1.001.wav"
-    assert heard(wav, 440), "the decoder was fed whole pages/frames: a clean tone"
-    # Everything recorded was spoken after the decoder started: none of the HOLD_S backlog.
-    # (A player that decodes the backlog records HOLD_S + PLAY_S seconds.)
-    window = closed_at - player.released_at
-    assert 0.5 < wav_seconds(wav) < window + 1.0, (wav_seconds(wav), window)
+        for p in pushers:
+            stop_push(p)
+    for c in codecs:
+        window, result = runs[c]
+        assert result is not None and result.outcome == "interrupted", (c, result)
+        wav = tmp_path / c / "s1.001.wav"
+        assert heard(wav, 440), f"{c}: the decoder was fed whole pages/frames, a clean tone"
+        # Everything recorded was spoken after the decoder started: none of the HOLD_S backlog.
+        # (A player that decodes the backlog records HOLD_S + PLAY_S seconds.)
+        assert 0.5 < wav_seconds(wav) < window + 1.0, (c, wav_seconds(wav), window)
 
 
 def test_mp3_is_cut_at_a_frame_whose_next_frame_confirms_it():
