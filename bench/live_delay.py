@@ -220,8 +220,8 @@ player gives two rows:
   262,144-byte steps (2.7 s of 48 kHz mono; seen by stamping the file's growth): a
   property of the file sink used by tests and the demo, not of a loudspeaker.
 - *played at real time*: the same player's samples as a loudspeaker would sound them. The
-  file sink is not paced: audio that piled up while the connection started is decoded at
-  once, where a sound card plays it at real time, late. So sample k sounds at max(its
+  file sink is not paced: audio that comes in a burst is decoded at once, where a sound
+  card plays it at real time, late. So sample k sounds at max(its
   decoding, sample k-1 + 1/48000 s), from the first sample on. This row is the
   mouth-to-speaker delay; the ALSA device's own buffer on a Pi (no sound card here) comes
   on top.
@@ -237,16 +237,21 @@ The live chain pays the 250 ms MediaRecorder slice, one WebM cluster and an HTTP
 on top of the floor. The ablation shows why the encoder sets `-fflags nobuffer -probesize 32
 -analyzeduration 0` and small Ogg pages. At p50 the agent's player (its own HTTP read, the
 pipe into ffmpeg, the decoder) decoded the live chirps {extra} the bare mount listener;
-playing at real time adds whatever backlog the connection brought ({backlog} at p50
-here). Live mouth-to-speaker (played at real time) p50 {ms(played_p50)} against the goal of
+playing at real time adds {backlog} at p50 here (jitter the player
+keeps; see below). Live mouth-to-speaker (played at real time) p50 {ms(played_p50)} against the goal of
 1.5 s on loopback: {verdict}, at the load above.
 
-The backlog is the audio that arrived while the player was setting up: it opens the HTTP
-connection first and starts ffmpeg after it, and what piles up meanwhile is decoded at once
-as ffmpeg comes up. A sound card plays it at real time, so the speaker stays that far
-behind for the whole connection; it grows with the machine's load (ffmpeg's start-up).
-Left for the agent: have the decoder running before audio flows, or skip a start-up
-backlog to the live point.""")
+The backlog is audio that arrived while the player was setting up: it opens the HTTP
+connection first and starts ffmpeg after it. Decoded at once as ffmpeg came up, it would be
+played at real time by a sound card, so the speaker would stay that far behind for the whole
+connection (0.8 to 1.3 s in earlier runs, growing with the load, i.e. with ffmpeg's
+start-up). The player now drops it: ffmpeg reads a named pipe, and until ffmpeg opens it the
+copier keeps only the Ogg header pages and drops the audio at whole pages or MP3 frames
+(speaker_agent/live_point.py), so each (re)connection starts at the live point. What is
+left between the decoded and played rows is jitter: a loudspeaker that plays every sample at
+real time from the first one, never dropping any, sounds each no earlier than the latest
+lateness met so far, so it keeps the worst lateness of the connection (the live chain's
+250 ms slices; little on the floor).""")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ Latency: ffmpeg decodes with `-fflags nobuffer -flags low_delay` and the smalles
 probe. Naming the container (`-f mp3`) skips format probing, which costs seconds
 on a 32 kbps MP3 stream; it is taken from the config, else from the server's
 Content-Type, else from the mount's extension (docs/benchmarks.md has figures).
+
+Live point: the connection is open before ffmpeg has started, and Icecast sends audio
+from the moment we connect. ffmpeg reads a named pipe rather than stdin because opening
+it is the one sign that ffmpeg is ready: until then the copier drops the audio at whole
+pages/frames (speaker_agent/decoder_pipe.py, live_point.py), so a (re)connecting player starts at the live
+point instead of decoding the wait at once and playing it late all connection long.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from speaker_agent.config import PlayerSettings, StreamSettings
+from speaker_agent.decoder_pipe import make_pipe, open_if_reading, open_when_reading, remove_pipe, waiting
+from speaker_agent.live_point import LiveJoin
 
 FORMAT_BY_EXTENSION = {".mp3": "mp3", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg", ".aac": "aac"}
 FORMAT_BY_TYPE = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/ogg": "ogg", "application/ogg": "ogg",
@@ -115,8 +123,8 @@ class StreamPlayer:
         self._response = None
         self._interrupted = False
 
-    def input_args(self, url: str, content_type: str = "") -> list[str]:
-        """ffmpeg arguments that decode the piped stream with the least buffering."""
+    def input_args(self, url: str, content_type: str = "", source: str = "pipe:0") -> list[str]:
+        """ffmpeg arguments that decode the piped stream (from `source`) with the least buffering."""
         fmt = input_format(url, self.settings.input_format, content_type)
         args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats",
                 "-progress", "pipe:1", "-stats_period", "0.5", "-fflags", "nobuffer", "-flags", "low_delay"]
@@ -124,7 +132,7 @@ class StreamPlayer:
             args += ["-f", fmt, "-probesize", "32", "-analyzeduration", "0"]
         else:
             args += ["-probesize", "2048", "-analyzeduration", "0"]  # quick for Ogg, slow for MP3
-        return [*args, "-i", "pipe:0"]
+        return [*args, "-i", source]
 
     def _open(self, url: str):
         """The HTTP response of the mount, or a StreamResult saying why not."""
@@ -137,16 +145,32 @@ class StreamPlayer:
             why = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             return StreamResult("failed", f"cannot connect: {why}"[:200])
 
-    def _copy(self, response, proc: subprocess.Popen, ended: list[str]) -> None:
-        """Copy the stream into ffmpeg until EOF, a stall or an interrupt (thread body)."""
+    def _copy(self, response, proc: subprocess.Popen, ended: list[str], fifo: Path,
+              fmt: str | None) -> None:
+        """Copy the stream into ffmpeg's pipe from the live point until EOF, a stall or an interrupt."""
+        join, pipe = LiveJoin(fmt), None
         try:
             while True:
                 chunk = response.read1(8192)
                 if not chunk:
                     ended.append("the stream ended (source gone)")
                     break
-                proc.stdin.write(chunk)
-                proc.stdin.flush()
+                if pipe is None:
+                    pipe = open_if_reading(fifo)
+                    if pipe is None:
+                        if proc.poll() is not None:
+                            break  # ffmpeg ended before it read anything
+                        join.feed(chunk)  # ffmpeg not reading yet: this is behind the live point
+                        continue
+                    join.feed(chunk)
+                    for old in waiting(response):  # queued while ffmpeg started: behind too
+                        join.feed(old)
+                    join.ready()
+                    chunk = b""
+                data = join.feed(chunk)
+                if data:
+                    pipe.write(data)
+                    pipe.flush()
         except TimeoutError:
             ended.append(f"no audio for {self.settings.stall_timeout_s:.0f} s (connection stalled)")
         except (BrokenPipeError, ValueError):
@@ -154,10 +178,18 @@ class StreamPlayer:
         except OSError as exc:
             ended.append(f"connection lost: {exc}"[:200])
         finally:
-            with contextlib.suppress(OSError, ValueError):
-                proc.stdin.close()
+            if pipe is None:  # ffmpeg may still be opening the pipe: give it an end to read
+                pipe = open_when_reading(fifo, proc)
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                pipe.close()
+            remove_pipe(fifo)
             with contextlib.suppress(OSError):
                 response.close()
+
+    def _start_decoder(self, argv: list[str]) -> subprocess.Popen:
+        """Start ffmpeg (a seam: tests delay it to see what a slow start does)."""
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
 
     def output_args(self, session_id: str, volume: int) -> list[str]:
         """Where the decoded audio goes."""
@@ -171,20 +203,21 @@ class StreamPlayer:
         response = self._open(url)
         if isinstance(response, StreamResult):
             return response
-        argv = self.input_args(url, response.headers.get("Content-Type", "")) + \
-            self.output_args(session_id, volume)
+        content_type = response.headers.get("Content-Type", "")
+        fifo = make_pipe()
+        argv = self.input_args(url, content_type, str(fifo)) + self.output_args(session_id, volume)
         with self._lock:
             self._response = response
-            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE)
+            self._proc = self._start_decoder(argv)
             proc = self._proc
             if self._interrupted:  # interrupt() came while connecting
                 proc.terminate()
                 threading.Timer(5.0, lambda: proc.poll() is None and proc.kill()).start()
         errors: list[bytes] = []
         ended: list[str] = []
+        fmt = input_format(url, self.settings.input_format, content_type)
         helpers = [threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True),
-                   threading.Thread(target=self._copy, args=(response, proc, ended), daemon=True)]
+                   threading.Thread(target=self._copy, args=(response, proc, ended, fifo, fmt), daemon=True)]
         for t in helpers:
             t.start()
         flowing_since: float | None = None
