@@ -1,0 +1,127 @@
+"""Speech is made on a small pool of worker processes, never in a web request thread.
+
+Why processes: mastering runs numpy/scipy in Python, and a render inside one of waitress's
+request threads held the GIL against every page and API read on a 2-core controller (reads
+timed out at 30 s while a send-now rendered; docs/benchmarks.md "Web load"). A worker
+process has its own interpreter and GIL, so the web keeps its own.
+
+DESIGN notes (read before changing the pool):
+
+- Bounded: WORKERS processes, started with `spawn`, never `fork`. The controller is
+  multithreaded (paho's loop, the dispatcher, waitress, APScheduler): a forked child inherits
+  locks held by threads that do not exist in it (logging, SQLAlchemy's pool, paho) and can
+  hang on the first one. `spawn` starts a clean interpreter that imports only what the job
+  needs (audio.render); the warm-up at start() pays that import once, not on the first send.
+- No database in the children. SQLAlchemy engines and their pooled connections must never
+  cross a process boundary (a forked connection shared by two processes corrupts the
+  protocol stream; under spawn the engine would be a second one per worker). A worker takes
+  plain values (text, settings dataclasses, the cache folder) and returns audio.cache.Rendered;
+  every database write happens in this process (controller/services/rendering.py).
+- The speech cache and the engines' circuit breaker are files in the cache folder, so they
+  are shared by the workers and the controller as they were by threads.
+- A worker that dies (killed, out of memory) breaks a ProcessPoolExecutor for good: the pool
+  is then replaced and the jobs that were in it end with the reason, nothing is left waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+log = logging.getLogger(__name__)
+WORKERS = 2
+"""Render processes. Two on a 2-core controller: a send and an emergency can render at once,
+and a third job waits its turn instead of starving the web."""
+
+
+def _warm() -> bool:
+    """Runs in a worker: import the speech pipeline once, before the first job needs it."""
+    import audio.render  # noqa: F401 - the import is the point
+
+    return True
+
+
+def _render(text, speech, master, cache_dir, abbreviations, urgent):
+    from audio.render import render_text
+
+    return render_text(text, speech, master, cache_dir, abbreviations=abbreviations, urgent=urgent)
+
+
+class RenderPool:
+    """A fixed number of speech worker processes; results are handed back on one thread."""
+
+    def __init__(self, workers: int = WORKERS):
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        # Database writes after a render run here, one at a time, off the executor's own
+        # management thread (which must stay free to collect the next results).
+        self._after = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-done")
+        self._closed = False
+
+    def start(self) -> None:
+        """Start the worker processes and import the speech pipeline in each."""
+        pool = self._executor()
+        for f in [pool.submit(_warm) for _ in range(self.workers)]:
+            f.add_done_callback(lambda f: f.exception() and log.warning(
+                "render worker warm-up failed: %s", f.exception()))
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the render pool is stopped")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def render(self, text, speech, master, cache_dir, abbreviations=None, urgent=False) -> Future:
+        """Render on a worker; the future holds audio.cache.Rendered or the AudioError."""
+        pool = self._executor()
+        try:
+            fut = pool.submit(_render, text, speech, master, cache_dir, abbreviations, urgent)
+        except BrokenProcessPool:
+            self._replace(pool)
+            fut = self._executor().submit(_render, text, speech, master, cache_dir, abbreviations,
+                                          urgent)
+        fut.add_done_callback(lambda f: isinstance(f.exception(), BrokenProcessPool)
+                              and self._replace(pool))
+        return fut
+
+    def then(self, fut: Future, done) -> None:
+        """Call done(future) on the pool's result thread once the render has finished."""
+        def handoff(f: Future) -> None:
+            # Stopping: the row stays `rendering` and the next start resumes it.
+            with contextlib.suppress(RuntimeError):
+                self._after.submit(_logged, done, f)
+
+        fut.add_done_callback(handoff)
+
+    def stop(self) -> None:
+        """Stop taking jobs; running renders are abandoned (a restart picks them up again)."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:  # a render can take seconds; the controller is stopping now
+                p.terminate()
+        self._after.shutdown(wait=True, cancel_futures=True)
+
+
+def _logged(fn, fut) -> None:
+    try:
+        fn(fut)
+    except Exception:
+        log.exception("handling a finished render failed")
