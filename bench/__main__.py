@@ -2,9 +2,9 @@
 
 Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
 their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay) run as
-subprocesses when present, each with a time limit; their output is printed and they keep
-their own sections.
+bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay,
+bench.emergency, bench.web_load) run as subprocesses when present, each with a time limit;
+their output is printed and they keep their own sections.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ OTHERS = [
     ("bench.relay_delay", ["--seconds", "60", "--write"], 150),
     ("bench.stream_auth", ["--runs", "40"], 90),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
+    ("bench.emergency", ["--rounds", "4"], 240),
+    ("bench.web_load", ["--clients", "30", "--seconds", "30", "--reads-seconds", "15"], 300),
 ]
 OURS = ("fanout", "ingest", "pg_log")
 

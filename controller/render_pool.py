@@ -7,10 +7,11 @@ process has its own interpreter and GIL, so the web keeps its own.
 
 DESIGN notes (read before changing the pool):
 
-- Bounded: WORKERS processes, started with `spawn`, never `fork`. The controller is
-  multithreaded (paho's loop, the dispatcher, waitress, APScheduler): a forked child inherits
-  locks held by threads that do not exist in it (logging, SQLAlchemy's pool, paho) and can
-  hang on the first one. `spawn` starts a clean interpreter that imports only what the job
+- Bounded: WORKERS processes for ordinary speech plus URGENT_WORKERS kept for emergencies
+  (an emergency must not queue behind sends: the executors are FIFO), started with `spawn`,
+  never `fork`. The controller is multithreaded (paho's loop, the dispatcher, waitress,
+  APScheduler): a forked child inherits locks held by threads that do not exist in it
+  (logging, SQLAlchemy's pool, paho) and can hang on the first one. `spawn` starts a clean interpreter that imports only what the job
   needs (audio.render); the warm-up at start() pays that import once, not on the first send.
 - No database in the children. SQLAlchemy engines and their pooled connections must never
   cross a process boundary (a forked connection shared by two processes corrupts the
@@ -34,8 +35,10 @@ from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger(__name__)
 WORKERS = 2
-"""Render processes. Two on a 2-core controller: a send and an emergency can render at once,
-and a third job waits its turn instead of starving the web."""
+"""Render processes for ordinary speech. Two on a 2-core controller: two sends render at once,
+and a third waits its turn instead of starving the web of CPU."""
+URGENT_WORKERS = 1
+"""A process kept for emergencies alone, so an emergency never queues behind ordinary sends."""
 
 
 def _warm() -> bool:
@@ -52,50 +55,54 @@ def _render(text, speech, master, cache_dir, abbreviations, urgent):
 
 
 class RenderPool:
-    """A fixed number of speech worker processes; results are handed back on one thread."""
+    """Fixed sets of speech worker processes (ordinary, urgent); results come back on one thread."""
 
-    def __init__(self, workers: int = WORKERS):
-        self.workers = workers
+    def __init__(self, workers: int = WORKERS, urgent_workers: int = URGENT_WORKERS):
+        self.sizes = {"normal": workers, "urgent": urgent_workers}
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-        # Database writes after a render run here, one at a time, off the executor's own
-        # management thread (which must stay free to collect the next results).
+        self._pools: dict[str, ProcessPoolExecutor] = {}
+        # Database writes after a render run here, one at a time, off the executors' own
+        # management threads (which must stay free to collect the next results).
         self._after = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-done")
         self._closed = False
 
     def start(self) -> None:
         """Start the worker processes and import the speech pipeline in each."""
-        pool = self._executor()
-        for f in [pool.submit(_warm) for _ in range(self.workers)]:
-            f.add_done_callback(lambda f: f.exception() and log.warning(
-                "render worker warm-up failed: %s", f.exception()))
+        for lane, n in self.sizes.items():
+            pool = self._executor(lane)
+            for f in [pool.submit(_warm) for _ in range(n)]:
+                f.add_done_callback(lambda f: not f.cancelled() and f.exception() and log.warning(
+                    "render worker warm-up failed: %s", f.exception()))
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self, lane: str) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the render pool is stopped")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
-            return self._pool
+            if lane not in self._pools:
+                self._pools[lane] = ProcessPoolExecutor(
+                    max_workers=self.sizes[lane], mp_context=multiprocessing.get_context("spawn"))
+            return self._pools[lane]
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, lane: str, broken: ProcessPoolExecutor) -> None:
         with self._lock:
-            if self._pool is broken:
-                self._pool = None
+            if self._pools.get(lane) is broken:
+                del self._pools[lane]
         broken.shutdown(wait=False, cancel_futures=True)
 
     def render(self, text, speech, master, cache_dir, abbreviations=None, urgent=False) -> Future:
         """Render on a worker; the future holds audio.cache.Rendered or the AudioError."""
-        pool = self._executor()
+        lane = "urgent" if urgent and self.sizes["urgent"] else "normal"
+        args = (_render, text, speech, master, cache_dir, abbreviations, urgent)
+        pool = self._executor(lane)
         try:
-            fut = pool.submit(_render, text, speech, master, cache_dir, abbreviations, urgent)
+            fut = pool.submit(*args)
         except BrokenProcessPool:
-            self._replace(pool)
-            fut = self._executor().submit(_render, text, speech, master, cache_dir, abbreviations,
-                                          urgent)
-        fut.add_done_callback(lambda f: isinstance(f.exception(), BrokenProcessPool)
-                              and self._replace(pool))
+            self._replace(lane, pool)
+            pool = self._executor(lane)
+            fut = pool.submit(*args)
+        fut.add_done_callback(lambda f: not f.cancelled()
+                              and isinstance(f.exception(), BrokenProcessPool)
+                              and self._replace(lane, pool))
         return fut
 
     def then(self, fut: Future, done) -> None:
@@ -111,8 +118,8 @@ class RenderPool:
         """Stop taking jobs; running renders are abandoned (a restart picks them up again)."""
         with self._lock:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             procs = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:  # a render can take seconds; the controller is stopping now

@@ -79,7 +79,7 @@ def render_pool():
     """One speech render pool (worker processes) shared by the tests that need one."""
     from controller.render_pool import RenderPool
 
-    pool = RenderPool(workers=1)
+    pool = RenderPool(workers=1, urgent_workers=1)
     pool.start()
     yield pool
     pool.stop()

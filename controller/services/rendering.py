@@ -39,6 +39,8 @@ def _waiting(s, broadcast_id: int) -> tuple[Broadcast | None, list[Delivery]]:
 
 def finish(ctx, broadcast_id: int, fut: Future) -> None:
     """Queue the deliveries with the finished audio, or end them with the render's reason."""
+    if fut.cancelled():  # the controller is stopping: the next start resumes it
+        return
     exc = fut.exception()
     if exc is not None:
         fail(ctx, broadcast_id, f"the speech could not be made: {exc}")
