@@ -11,8 +11,9 @@ DESIGN notes (read before changing the pool):
   (an emergency must not queue behind sends: the executors are FIFO), started with `spawn`,
   never `fork`. The controller is multithreaded (paho's loop, the dispatcher, waitress,
   APScheduler): a forked child inherits locks held by threads that do not exist in it
-  (logging, SQLAlchemy's pool, paho) and can hang on the first one. `spawn` starts a clean interpreter that imports only what the job
-  needs (audio.render); the warm-up at start() pays that import once, not on the first send.
+  (logging, SQLAlchemy's pool, paho) and can hang on the first one. `spawn` starts a clean
+  interpreter that imports only what the job needs (audio.render); the warm-up at start()
+  pays that import once, not on the first send.
 - No database in the children. SQLAlchemy engines and their pooled connections must never
   cross a process boundary (a forked connection shared by two processes corrupts the
   protocol stream; under spawn the engine would be a second one per worker). A worker takes
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +41,9 @@ WORKERS = 2
 and a third waits its turn instead of starving the web of CPU."""
 URGENT_WORKERS = 1
 """A process kept for emergencies alone, so an emergency never queues behind ordinary sends."""
+NICE = 10
+"""Ordinary renders run at this niceness: a page read waits for no render; an emergency's
+worker keeps the normal priority."""
 
 
 def _warm() -> bool:
@@ -46,6 +51,14 @@ def _warm() -> bool:
     import audio.render  # noqa: F401 - the import is the point
 
     return True
+
+
+def _background() -> None:
+    """Worker initializer for ordinary speech: yield the CPU to the web (and to emergencies).
+
+    The niceness is inherited by the engine and ffmpeg children the render starts.
+    """
+    os.nice(NICE)
 
 
 def _render(text, speech, master, cache_dir, abbreviations, urgent):
@@ -80,7 +93,8 @@ class RenderPool:
                 raise RuntimeError("the render pool is stopped")
             if lane not in self._pools:
                 self._pools[lane] = ProcessPoolExecutor(
-                    max_workers=self.sizes[lane], mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=self.sizes[lane], mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_background if lane == "normal" else None)
             return self._pools[lane]
 
     def _replace(self, lane: str, broken: ProcessPoolExecutor) -> None:
