@@ -211,13 +211,14 @@ while it ran (other work shared the machine: these are upper bounds):
 End states of the sends' deliveries: {", ".join(f"{k} {v}" for k, v in sorted(fig["ends"].items()))}.
 Failed requests other than timeouts: {m["errors"]}.
 
-Speech is made on a pool of 2 worker processes (`controller/render_pool.py`), not in a request
-thread: a send-now answers once its rows are written, with its deliveries `rendering`, and the
-render pool queues them when the audio is ready. Before, each send rendered inside one of the 8
-request threads and held the GIL against every read: 8 of 602 requests timed out at 30 s and
-the reads' p99 was 30 s. With 30 clients in closed loop every read also waits behind the 29
-others for one of 8 threads and 2 cores, so the reads-only row is the floor the mixed row can
-be compared with.
+Speech is made on worker processes (`controller/render_pool.py`: 2 for ordinary speech at
+niceness 10, 1 kept for emergencies), not in a request thread: a send-now answers once its
+rows are written, with its deliveries `rendering`, and is queued when the audio is ready.
+Before, each send rendered inside one of the 8 request threads and held the GIL against
+every read: 8 of 602 requests timed out at 30 s and the reads' p99 was 30 s. With 30 clients
+in closed loop every read also waits behind the 29 others for one of 8 threads and 2 cores,
+so the reads-only row is the floor the mixed row can be compared with. Goal: reads p99
+≤ 250 ms, 0 timeouts, every send played.
 """
 
 

@@ -13,7 +13,7 @@ DESIGN notes (read before changing the pool):
   APScheduler): a forked child inherits locks held by threads that do not exist in it
   (logging, SQLAlchemy's pool, paho) and can hang on the first one. `spawn` starts a clean
   interpreter that imports only what the job needs (audio.render); the warm-up at start()
-  pays that import once, not on the first send.
+  pays that import and a first render once, not on the first send.
 - No database in the children. SQLAlchemy engines and their pooled connections must never
   cross a process boundary (a forked connection shared by two processes corrupts the
   protocol stream; under spawn the engine would be a second one per worker). A worker takes
@@ -31,9 +31,11 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 WORKERS = 2
@@ -47,9 +49,17 @@ worker keeps the normal priority."""
 
 
 def _warm() -> bool:
-    """Runs in a worker: import the speech pipeline once, before the first job needs it."""
-    import audio.render  # noqa: F401 - the import is the point
+    """Runs in a worker: one tiny offline render, before the first real job needs it.
 
+    A worker's first render paid about 5 s more than the next ones on the shared 2-core
+    machine (the normalizer, numpy/scipy and the engines are imported on first use, and
+    espeak-ng's data is read cold); an emergency must not be the one to pay it.
+    """
+    from audio.render import render_text
+    from audio.settings import MasterSettings, SpeechSettings
+
+    with tempfile.TemporaryDirectory() as d:
+        render_text("Xin chào.", SpeechSettings(engines=("espeak",)), MasterSettings(), Path(d))
     return True
 
 
