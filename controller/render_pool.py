@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -63,11 +64,29 @@ def _warm() -> bool:
     return True
 
 
+def _follow_parent() -> None:
+    """Worker initializer: end this worker when the controller that started it is gone.
+
+    A controller killed with SIGKILL (or crashing) cannot stop its pool, and a spawned worker
+    would otherwise wait on its queue for ever, holding memory on the Raspberry-Pi-sized
+    controllers; a restarted controller starts its own workers.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
 def _background() -> None:
     """Worker initializer for ordinary speech: yield the CPU to the web (and to emergencies).
 
     The niceness is inherited by the engine and ffmpeg children the render starts.
     """
+    _follow_parent()
     os.nice(NICE)
 
 
@@ -104,7 +123,7 @@ class RenderPool:
             if lane not in self._pools:
                 self._pools[lane] = ProcessPoolExecutor(
                     max_workers=self.sizes[lane], mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_background if lane == "normal" else None)
+                    initializer=_background if lane == "normal" else _follow_parent)
             return self._pools[lane]
 
     def _replace(self, lane: str, broken: ProcessPoolExecutor) -> None:
