@@ -13,3 +13,8 @@ class AudioError(Exception):
             raise ValueError(f"unknown AudioError code {code!r}")
         super().__init__(message)
         self.code = code
+
+    def __reduce__(self):
+        # Renders run in worker processes (controller/render_pool.py): the error must cross
+        # back intact; the default pickling would call AudioError(message) and fail.
+        return (AudioError, (self.code, str(self)))

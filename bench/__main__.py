@@ -1,11 +1,11 @@
-"""`make bench` / `python -m bench`: every benchmark, within 10 minutes on 2 cores.
+"""`make bench` / `python -m bench`: every benchmark, in about 30 minutes on 2 cores.
 
-Ours (fan-out vs the MQTT floor, ack ingestion, delivery-log query on PostgreSQL) write
-their own `## …` sections of docs/benchmarks.md. Colleagues' benches (bench.start_skew,
-bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect, bench.live_delay,
-bench.relay_delay, bench.stream_auth, bench.stream_capacity, bench.alert_latency) run as
-subprocesses when present, each with a time limit; their output is printed and they keep
-their own sections.
+The in-process benches (fan-out vs the MQTT floor, ack ingestion, delivery-log query on
+PostgreSQL) write their own `## …` sections of docs/benchmarks.md. The others
+(bench.start_skew, bench.log_query, bench.tts, bench.agent_idle, bench.stream_connect,
+bench.live_delay, bench.relay_delay, bench.stream_auth, bench.stream_capacity,
+bench.alert_latency, bench.emergency, bench.web_load) run as subprocesses, each with a time
+limit; their output is printed and they keep their own sections.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 
 from bench.common import ROOT, write_header
 
-# (module, extra args, time limit in s): the colleagues' benches, as they document them.
+# (module, extra args, time limit in s): the subprocess benches, as they document them.
 OTHERS = [
     ("bench.start_skew", [], 150),
     ("bench.log_query", ["--runs", "10"], 180),
@@ -30,11 +30,13 @@ OTHERS = [
     ("bench.stream_auth", ["--runs", "40"], 90),
     ("bench.stream_capacity", ["--seconds", "60"], 300),
     ("bench.alert_latency", ["--rounds", "4", "--feed-rounds", "2"], 300),
+    ("bench.emergency", ["--rounds", "4"], 240),
+    ("bench.web_load", ["--clients", "30", "--seconds", "30", "--reads-seconds", "15"], 300),
 ]
-OURS = ("fanout", "ingest", "pg_log")
+IN_PROCESS = ("fanout", "ingest", "pg_log")
 # These write their section unless told `--no-write` (the others only with `--write`).
 WRITE_BY_DEFAULT = {"bench.live_delay", "bench.stream_auth", "bench.stream_capacity",
-                    "bench.alert_latency"}
+                    "bench.alert_latency", "bench.emergency", "bench.web_load"}
 
 
 def _run_other(module: str, args: list[str], limit: float) -> None:

@@ -68,6 +68,8 @@ class Controller:
         self.streams_server = StreamServer(settings, self.data / "icecast", self.local_web_base())
         """Icecast: where sessions are pushed and pulled; started by `start()` when managed."""
         self.alert_runner = None
+        self.renders = None
+        """controller.render_pool.RenderPool once started; None: speech renders in the caller."""
 
     # -- identity & addresses --
     @property
@@ -181,6 +183,7 @@ class Controller:
         self.dispatcher = Dispatcher(self, self.bus)
         self.bus.start()
         self.dispatcher.start()
+        self._start_renders()
         self._start_live()
         self._start_relays()
         if self.province is not None:
@@ -199,6 +202,14 @@ class Controller:
             return
         self._start_scheduler()
         self.backups.start()
+
+    def _start_renders(self) -> None:
+        from controller.render_pool import RenderPool
+        from controller.services import rendering
+
+        self.renders = RenderPool()
+        self.renders.start()
+        rendering.resume(self)  # what the previous run left `rendering`
 
     def _start_live(self) -> None:
         from controller.services import live
@@ -245,7 +256,7 @@ class Controller:
         """Stop everything started by `start()`."""
         self.stopping.set()
         for part in (self.province, self.alert_runner, self.backups, self.live, self.scheduler,
-                     self.relays, self.dispatcher, self.bus, self.ingestor, self.broker,
+                     self.relays, self.renders, self.dispatcher, self.bus, self.ingestor, self.broker,
                      self.streams_server):
             if part is not None:
                 try:

@@ -20,13 +20,44 @@ def master_settings(settings, **overrides) -> MasterSettings:
 
 
 def render_text(ctx, text: str, abbreviations: dict[str, str] | None = None, urgent: bool = False):
-    """Speak and master text through the engine chain (cached by content); urgent for emergencies."""
+    """Speak and master text through the engine chain (cached by content); urgent for emergencies.
+
+    In a running controller the work is done on the render pool (controller/render_pool.py),
+    and this thread only waits, without holding the GIL the web needs.
+    """
     from audio.render import render_text as _render
 
     metrics = getattr(ctx, "metrics", None)
+    pool = getattr(ctx, "renders", None)
+    args = (text, speech_settings(ctx.settings), master_settings(ctx.settings), ctx.cache_dir)
     with metrics.render_seconds.time() if metrics else nullcontext():
-        return _render(text, speech_settings(ctx.settings), master_settings(ctx.settings),
-                       ctx.cache_dir, abbreviations=abbreviations, urgent=urgent)
+        if pool is not None:
+            return pool.render(*args, abbreviations, urgent).result()
+        return _render(*args, abbreviations=abbreviations, urgent=urgent)
+
+
+def check_speakable(ctx, text: str, abbreviations: dict[str, str] | None) -> None:
+    """Refuse, before anything is stored, a text that leaves nothing to speak (cheap: no engine)."""
+    from audio.normalize import normalize
+    from controller.services.errors import ServiceError
+
+    spoken = normalize(text, dialect=ctx.settings.dialect, abbreviations=abbreviations)
+    if not any(ch.isalnum() for ch in spoken):  # punctuation alone: the engine says nothing
+        raise ServiceError("nothing_to_speak", "the text has nothing to speak", field="text")
+
+
+def render_later(ctx, text: str, abbreviations: dict[str, str] | None, urgent: bool, done) -> None:
+    """Render on the pool and call done(future) when finished (running controller only)."""
+    import time
+
+    pool = ctx.renders
+    metrics = getattr(ctx, "metrics", None)
+    t0 = time.monotonic()
+    fut = pool.render(text, speech_settings(ctx.settings), master_settings(ctx.settings),
+                      ctx.cache_dir, abbreviations, urgent)
+    if metrics:
+        fut.add_done_callback(lambda f: metrics.render_seconds.observe(time.monotonic() - t0))
+    pool.then(fut, done)
 
 
 def engine_states(ctx) -> list[dict]:

@@ -74,3 +74,33 @@ def token_for(controller):
             return users.new_token(s, name or f"{role}-user")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def render_pool():
+    """One speech render pool (worker processes) shared by the tests that need one."""
+    from controller.render_pool import RenderPool
+
+    pool = RenderPool(workers=1, urgent_workers=1)
+    pool.start()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def pooled(controller, render_pool):
+    """The controller as it runs in `serve`: send-now is stored `rendering`, spoken on the pool."""
+    controller.renders = render_pool
+    yield controller
+    controller.renders = None  # the pool outlives this controller (ctl.stop() would stop it)
+
+
+@pytest.fixture
+def held(render_pool):
+    """Hold back what happens after a render (queueing or failing) until `release()`."""
+    import threading
+
+    gate = threading.Event()
+    render_pool._after.submit(gate.wait, 60)  # the one result thread waits behind this
+    yield gate.set
+    gate.set()

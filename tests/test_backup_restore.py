@@ -55,6 +55,10 @@ def test_backup_during_ingest_restores_to_a_working_controller(tmp_path):
                 ids.append(body["id"])
 
         send(1)
+        # Its audio is in the store once its speech is no longer `rendering` (made on the
+        # render pool after the POST answered); its acks are then ingested during the backup.
+        wait_for(lambda: all(d["state"] != "rendering" for d in api.broadcast(ids[0])["deliveries"]),
+                 what="the first broadcast's speech ready")
         sender = threading.Thread(target=send, args=(3,))
         sender.start()  # acks are being ingested while the backup runs
         out = cli(data, "backup", "--out", str(tmp_path / "b.tar.gz"), env=env)

@@ -57,7 +57,7 @@ def test_announcement_plays_on_chosen_hamlets_only(system):
     assert sorted(d["speaker_id"] for d in b["deliveries"]) == ["spk-a", "spk-b"]
     for d in b["deliveries"]:
         events = [e["event"] for e in d["events"]]
-        for step in ("queued", "sent", "received", "downloaded", "playing", "played"):
+        for step in ("rendering", "queued", "sent", "received", "downloaded", "playing", "played"):
             assert step in events, (d["speaker_id"], events)
         wav = tmp / "sink" / d["speaker_id"] / f"{d['command_id']}.wav"
         assert wav.exists(), f"{wav} missing"

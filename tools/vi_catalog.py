@@ -21,6 +21,7 @@ MO = PO.with_suffix(".mo")
 # New msgids get their Vietnamese here; once written into the .po (which is then the
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
+    "Preparing the speech": "Đang tạo giọng đọc",
     "Software updates": "Cập nhật phần mềm loa",
     "New version (.whl file)": "Phiên bản mới (tệp .whl)",
     "or a version already published": "hoặc một phiên bản đã đăng",

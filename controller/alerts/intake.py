@@ -201,8 +201,10 @@ def _act(ctx, conf: AlertSettings, v: Verdict, data: bytes, source: str, actor: 
         try:
             with ctx.db.session() as s:
                 abbreviations = announcements.abbreviations(s)
+            # An alert that airs at once renders on the emergency worker, within the
+            # emergency speech budget (controller/render_pool.py, audio.engines.chain).
             rendered = speech.render_text(ctx, spoken_text(vi, v.action, ctx.settings.max_text_chars),
-                                          abbreviations)
+                                          abbreviations, urgent=v.action == "emergency")
         except Exception as exc:  # any engine failure: the alert is logged, not lost
             log.exception("speech for alert %s failed", v.alert.identifier)
             v = Verdict("failed", f"speech could not be made: {exc}"[:500], v.alert, v.info, v.hamlets,

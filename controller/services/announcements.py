@@ -48,12 +48,13 @@ def store_audio(s: Session, ctx, rendered, source: str) -> AudioAsset:
 
 def create(s: Session, ctx, *, title: str, text: str | None, rendered, source: str,
            user: User | None, approved: bool) -> Announcement:
-    """Record an announcement for already-rendered audio."""
-    asset = store_audio(s, ctx, rendered, source)
+    """Record an announcement for already-rendered audio (None: its speech is still rendering)."""
+    asset = store_audio(s, ctx, rendered, source) if rendered is not None else None
     title = (title or (text or "").strip().split("\n")[0])[:200] or "(không tiêu đề)"
     ann = Announcement(
         title=title, text=text, spoken_text=getattr(rendered, "spoken_text", None),
-        audio_sha256=asset.sha256, engine=rendered.engine,
+        audio_sha256=asset.sha256 if asset else None,
+        engine=rendered.engine if rendered is not None else None,
         status="approved" if approved else "draft",
         created_by=user.id if user else None,
     )
@@ -63,5 +64,6 @@ def create(s: Session, ctx, *, title: str, text: str | None, rendered, source: s
     s.add(ann)
     s.flush()
     audit.record(s, "announcement_created", actor=user.username if user else None,
-                 target=f"announcement:{ann.id}", detail=f"engine={rendered.engine}")
+                 target=f"announcement:{ann.id}",
+                 detail=f"engine={rendered.engine if rendered is not None else 'rendering'}")
     return ann

@@ -270,14 +270,18 @@ def _check_requests_within(s: Session, user, announcement_id: int) -> None:
 
 def send_emergency(s: Session, ctx, *, title: str, text: str | None, rendered, source: str,
                    targets: dict, user: User) -> int:
-    """Air at once without approval (approver/admin only); marked and audited as an override."""
+    """Air at once without approval (approver/admin only); marked and audited as an override.
+
+    `rendered` None: the speech is made afterwards on the render pool (services/rendering.py).
+    """
     if user.role not in APPROVE_ROLES:
         raise Forbidden("forbidden_role", "only an approver or admin may send an emergency")
     speakers = access.resolve_targets(s, user, targets)
     ann = announcements.create(s, ctx, title=title, text=text, rendered=rendered, source=source,
                                user=user, approved=False)
     b = broadcasts.create(s, announcement=ann, speakers=speakers, priority="emergency", user=user,
-                          ttl_s=ctx.settings.command_ttl_s, emergency_override=True)
+                          ttl_s=ctx.settings.command_ttl_s, emergency_override=True,
+                          rendering=rendered is None)
     return b.id
 
 

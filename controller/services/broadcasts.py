@@ -22,8 +22,13 @@ def new_command_id() -> str:
 def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], priority: str,
            user: User | None, play_at: datetime | None = None, ttl_s: int = 900,
            lead_s: int = 0, occurrence_key: str | None = None,
-           emergency_override: bool = False, now: datetime | None = None) -> Broadcast:
+           emergency_override: bool = False, now: datetime | None = None,
+           rendering: bool = False) -> Broadcast:
     """Write a broadcast and one queued delivery per speaker (the outbox), in the caller's tx.
+
+    `rendering`: the speech is still being made on the render pool (controller/render_pool.py);
+    the deliveries wait in state `rendering`, which the dispatcher never publishes, until
+    services.rendering.finish() queues them or fail() ends them with the reason.
 
     `now` is the caller's clock: the schedule runner fires on its own (injectable) clock, and
     dispatch_at/expiry must be computed on that same clock, never on a second, wall-clock one.
@@ -34,7 +39,7 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
     if announcement.status != "approved" and not emergency_override:
         raise Forbidden("not_approved", "the announcement is not approved yet",
                         field="announcement")
-    if announcement.audio_sha256 is None:
+    if announcement.audio_sha256 is None and not rendering:
         raise ServiceError("no_audio", "the announcement has no audio", field="announcement")
     # Every path to the air passes here (send, approval, emergency, schedule firing, test tone).
     access.check_priority(user, priority)
@@ -52,11 +57,12 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
         b.dispatch_at = max(now, play_at - timedelta(seconds=lead_s))
     s.add(b)
     s.flush()
+    first = "rendering" if rendering else "queued"
     for spk in speakers:
-        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=new_command_id(), state="queued",
+        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=new_command_id(), state=first,
                      state_at=now)
         s.add(d)
-        deliveries.append(s, d, "queued", "controller", at=now)
+        deliveries.append(s, d, first, "controller", at=now)
     audit.record(s, "broadcast_emergency" if emergency_override else "broadcast_created",
                  actor=user.username if user else None, target=f"broadcast:{b.id}",
                  detail=f"announcement={announcement.id} priority={priority} "
@@ -84,7 +90,7 @@ def cancel(s: Session, broadcast_id: int, user: User | None) -> Broadcast:
     """Cancel deliveries not yet sent (sent ones are stopped by a stop command, not here)."""
     b = get(s, broadcast_id, user)
     for d in b.deliveries:
-        if d.state == "queued":
+        if d.state in ("queued", "rendering"):
             deliveries.append(s, d, "cancelled", "controller", detail="cancelled by user")
     audit.record(s, "broadcast_cancelled", actor=user.username if user else None,
                  target=f"broadcast:{b.id}")

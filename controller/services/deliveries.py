@@ -12,7 +12,7 @@ from controller.province import outbox as province_outbox
 from protocol.messages import FINAL_EVENTS
 
 # Controller-side events, besides the agents' ack events.
-CONTROLLER_EVENTS = ("queued", "sent", "unconfirmed", "missed", "cancelled")
+CONTROLLER_EVENTS = ("rendering", "queued", "sent", "unconfirmed", "missed", "cancelled")
 # A delivery that reached one of these will not change by itself.
 TERMINAL = set(FINAL_EVENTS) | {"missed", "cancelled"}
 

@@ -20,7 +20,7 @@ from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, 
 from controller.services import access
 from protocol.messages import PRIORITIES
 
-STATES = ("queued", "sent", "received", "downloaded", "playing", "played", "failed", "expired",
+STATES = ("rendering", "queued", "sent", "received", "downloaded", "playing", "played", "failed", "expired",
           "preempted", "rejected", "stopped", "unconfirmed", "missed", "cancelled")
 PROBLEM_STATES = ("failed", "expired", "preempted", "rejected", "unconfirmed", "missed")
 # States after which nothing more is expected ("unconfirmed" could still be overtaken by a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from controller import speech
 from controller.models import User
-from controller.services import access, announcements, broadcasts
+from controller.services import access, announcements, broadcasts, rendering
 from controller.services.errors import Forbidden, ServiceError
 from protocol.messages import PRIORITIES
 
@@ -13,7 +13,11 @@ SEND_ROLES = ("admin", "approver")
 
 def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
                   title: str | None = None) -> int:
-    """Validate, render, write the broadcast and its deliveries; returns the broadcast id."""
+    """Validate, write the broadcast and its deliveries, render; returns the broadcast id.
+
+    In a running controller the broadcast is stored `rendering` and this returns at once;
+    the render pool queues it when the speech is ready (controller/services/rendering.py).
+    """
     if user.role not in SEND_ROLES:
         raise Forbidden("forbidden_role",
                         "only an approver or admin may send without approval; "
@@ -28,7 +32,11 @@ def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
     with ctx.db.session() as s:
         access.resolve_targets(s, user, targets)
         abbreviations = announcements.abbreviations(s)
-    rendered = speech.render_text(ctx, text, abbreviations, urgent=priority == "emergency")
+    urgent = priority == "emergency"
+    later = getattr(ctx, "renders", None) is not None
+    if later:
+        speech.check_speakable(ctx, text, abbreviations)
+    rendered = None if later else speech.render_text(ctx, text, abbreviations, urgent=urgent)
     with ctx.db.session() as s:
         speakers = access.resolve_targets(s, user, targets)
         user = s.merge(user)
@@ -36,7 +44,10 @@ def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
                                    source="tts", user=user, approved=True)
         b = broadcasts.create(s, announcement=ann, speakers=speakers, priority=priority,
                               user=user, ttl_s=ctx.settings.command_ttl_s,
-                              emergency_override=False)
+                              emergency_override=False, rendering=later)
         broadcast_id = b.id
-    ctx.kick()
+    if later:
+        rendering.start(ctx, broadcast_id, text, abbreviations, urgent)
+    else:
+        ctx.kick()
     return broadcast_id

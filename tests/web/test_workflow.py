@@ -94,6 +94,21 @@ def test_approver_emergency_airs_without_approval_and_is_audited(login, seeded):
     assert "Khẩn cấp không qua duyệt" in login("viewer").get(f"/broadcasts/{b.id}").get_data(as_text=True)
 
 
+def test_emergency_page_shows_the_speech_being_made_then_it_is_queued(login, seeded, pooled, held):
+    from tests.support.processes import wait_for
+
+    r = compose(login("approver"), emergency="1", all_speakers="1", title="Lũ khẩn cấp")
+    assert r.status_code == 302  # answered before the speech exists
+    (b,) = rows(seeded, Broadcast)
+    assert {d.state for d in b.deliveries} == {"rendering"}
+    page = login("viewer").get(f"/broadcasts/{b.id}").get_data(as_text=True)
+    assert page.count("Đang tạo giọng đọc") >= 3  # one per speaker
+    held()
+    wait_for(lambda: {d.state for d in rows(seeded, Broadcast)[0].deliveries} == {"queued"},
+             what="emergency queued once spoken")
+    assert rows(seeded, Announcement)[0].engine == "espeak"
+
+
 def test_editor_cannot_send_an_emergency(login, seeded):
     r = compose(login("editor"), emergency="1")
     assert r.status_code == 422

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from audio.errors import AudioError
 from controller import speech
-from controller.services import access, announcements, approvals, registry
+from controller.services import access, announcements, approvals, registry, rendering
 from controller.services.errors import ServiceError
 from web.auth import roles_required
 from web.context import ctl
@@ -70,13 +70,17 @@ def compose_submit():
     if form.errors:
         release_submission()
         return _page(form, 422)
+    later = False
     try:
         with ctl().db.session() as s:
             approvals.check_compose(
                 s, targets=form.targets, priority=form.priority, when=form.when,
                 schedule_form=form.schedule_form() if form.when == "schedule" else None,
                 emergency=form.emergency, user=s.merge(user))
-        rendered, text, source = _render(form)
+        # An emergency typed as text is stored at once and spoken on the render pool; its
+        # page shows it `rendering` until the speech is ready (controller/services/rendering.py).
+        later = form.emergency and form.source == "text" and ctl().renders is not None
+        rendered, text, source = _render_later(form) if later else _render(form)
         with ctl().db.session() as s:
             user = s.merge(user)
             if form.emergency:
@@ -98,9 +102,24 @@ def compose_submit():
     if form.errors:
         release_submission()
         return _page(form, status)
-    if form.emergency:
+    if later:
+        rendering.start(ctl(), bid, text, abbreviations_now(), urgent=True)
+    elif form.emergency:
         ctl().kick()
     return finish_submission(target)
+
+
+def abbreviations_now():
+    """The abbreviation dictionary as stored now."""
+    with ctl().db.session() as s:
+        return announcements.abbreviations(s)
+
+
+def _render_later(form: compose_form.ComposeForm):
+    """(None, checked text, "tts"): the text is spoken after the broadcast is stored."""
+    text = announcements.check_text(form.text, ctl().settings.max_text_chars)
+    speech.check_speakable(ctl(), text, abbreviations_now())
+    return None, text, "tts"
 
 
 def _render(form: compose_form.ComposeForm):

@@ -10,6 +10,7 @@ ROLES = {
     "alert-source": _l("Warning source (API only)"),
 }
 STATES = {
+    "rendering": _l("Preparing the speech"),
     "queued": _l("Queued"), "sent": _l("Sent"), "received": _l("Received by speaker"),
     "downloaded": _l("Audio downloaded"), "playing": _l("Playing"), "played": _l("Played"),
     "failed": _l("Failed"), "expired": _l("Expired"), "preempted": _l("Interrupted by a higher priority"),
