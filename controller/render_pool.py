@@ -13,7 +13,8 @@ DESIGN notes (read before changing the pool):
   APScheduler): a forked child inherits locks held by threads that do not exist in it
   (logging, SQLAlchemy's pool, paho) and can hang on the first one. `spawn` starts a clean
   interpreter that imports only what the job needs (audio.render); the warm-up at start()
-  pays that import and a first render once, not on the first send.
+  pays that import and a first render once for the emergency worker, not on the first
+  emergency. Ordinary workers start on their first job.
 - No database in the children. SQLAlchemy engines and their pooled connections must never
   cross a process boundary (a forked connection shared by two processes corrupts the
   protocol stream; under spawn the engine would be a second one per worker). A worker takes
@@ -109,8 +110,14 @@ class RenderPool:
         self._closed = False
 
     def start(self) -> None:
-        """Start the worker processes and import the speech pipeline in each."""
+        """Start the emergency worker(s) and import the speech pipeline in them."""
+        # Only the lane an emergency uses is warmed at start: each warm worker costs about 2 s
+        # of CPU and 60 MB, paid on every controller start, and an ordinary send can afford
+        # its first render's import once (ProcessPoolExecutor starts those workers on first use).
+        warm = {"urgent"} if self.sizes["urgent"] else {"normal"}
         for lane, n in self.sizes.items():
+            if lane not in warm:
+                continue
             pool = self._executor(lane)
             for f in [pool.submit(_warm) for _ in range(n)]:
                 f.add_done_callback(lambda f: not f.cancelled() and f.exception() and log.warning(
