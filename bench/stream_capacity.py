@@ -282,7 +282,8 @@ another. "Audio beyond real time in the first {SETTLE_S:.0f} s" is audio decoded
 time, which a loudspeaker would play late for the whole connection. The agent's player drops
 what arrives before its decoder is ready and starts at the live point
 (speaker_agent/live_point.py); before it did, this column was 3.9–4.3 s for the agent's
-players with 100 connecting at once (see "Live delay"). The readers' small figure is Icecast's first pages after admission.
+players with 100 connecting at once (see "Live delay"). The readers' small figure is
+Icecast's first pages after admission.
 Underruns in this run: {underruns}; the longest wait for audio was {gap_span} across all
 {listeners} listeners, against the relay's 200 ms Ogg pages.
 """
