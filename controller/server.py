@@ -111,8 +111,15 @@ def serve(settings, host: str | None = None, port: int | None = None, on_ready=N
     host = host or settings.web_host
     port = free_web_port(host, port or settings.web_port)
     ctl = Controller(settings)
-    ctl.start(web_port=port)
+    # Listening (not yet answering) before the managed Icecast starts: its listener-auth calls
+    # to us wait in the socket's backlog until the web thread runs, a moment later. A closed
+    # port made Icecast answer 401, which speakers logged as a refused token after a restart.
     web = WebServer(create_app(controller=ctl), host, port)
+    try:
+        ctl.start(web_port=port)
+    except BaseException:
+        web.stop()
+        raise
     web.start()
     print(f"commune-radio: web on http://{host}:{port}/", flush=True)
     watchdog = SystemdWatchdog(ctl)

@@ -39,6 +39,13 @@ LIVE_STATES = ("received", "playing")
 MAX_WAIT_S = 0.5
 IDLE_WAIT_S = 30.0
 STEADY_S = 10.0  # a connection that played this long resets the backoff
+END_S = 2.0
+"""A connection lost this close to `until` is the session's end: Icecast cuts listeners at the
+time limit it was given, up to about a second early, and reconnecting then only hammers it."""
+NOT_ON_AIR_S = 30.0
+"""Before a session first plays, its mount may not exist yet (HTTP 404): the relay's ffmpeg or
+the live encoder is still connecting. For this long after play_at that is waiting, not a stall."""
+NOT_ON_AIR_RETRY_S = 2.0  # cap of the retry delay while waiting for the mount to appear
 
 
 def session_rank(item: Item) -> int:
@@ -74,6 +81,7 @@ class StreamPlayback:
         self._thread: threading.Thread | None = None
         self._retry_at: dict[str, float] = {}
         self._attempts: dict[str, int] = {}
+        self._waits: dict[str, int] = {}  # tries while the mount was not on the air yet
         self._last: dict[str, tuple[str, str | None]] = {}  # last progress ack per session
 
     # -- acks -------------------------------------------------------------------------
@@ -109,7 +117,7 @@ class StreamPlayback:
             state = "failed" if reason == "failed" else "stopped"
             self.store.set_state(item.id, state, time.time(), detail,
                                  self.ack(item.id, "stream_stopped", detail))
-            for table in (self._retry_at, self._attempts, self._last):
+            for table in (self._retry_at, self._attempts, self._waits, self._last):
                 table.pop(item.id, None)
             if self.on_air is not None and self.on_air.id == item.id:
                 self._takeoff = ("closed", detail)
@@ -292,12 +300,23 @@ class StreamPlayback:
         if takeoff is not None:
             self._progress(item, "stream_stalled", takeoff[1])
             return  # preempted: back at the live point as soon as the horn is free
-        if item.command.stream.until.timestamp() - time.time() < 1.0:
-            return  # Icecast cuts listeners at the session's end: not a gap, the loop ends it
+        now, until = time.time(), item.command.stream.until.timestamp()
+        if until - now < END_S:
+            self._retry_at[item.id] = until  # not a gap and no reconnect: the loop ends it at until
+            return
+        if self._not_on_air_yet(item, result, now):
+            n = self._waits.get(item.id, 0)
+            self._waits[item.id] = n + 1
+            delay = backoff_delay(n, base=self.cfg.stream.retry_min_s,
+                                  cap=max(self.cfg.stream.retry_min_s, NOT_ON_AIR_RETRY_S))
+            self._retry_at[item.id] = now + delay
+            log.info("%s: the mount is not on the air yet (%s); trying again in %.1f s",
+                     describe(item), result.reason, delay)
+            return
         n = 0 if result.flowed_s >= STEADY_S else self._attempts.get(item.id, 0)
         self._attempts[item.id] = n + 1
         delay = backoff_delay(n, base=self.cfg.stream.retry_min_s, cap=self.cfg.stream.retry_max_s)
-        self._retry_at[item.id] = time.time() + delay
+        self._retry_at[item.id] = now + delay
         if result.outcome == "dropped":
             word = "dropped"
         elif any(code in (result.reason or "") for code in ("401", "403")):
@@ -306,3 +325,10 @@ class StreamPlayback:
             word = "unreachable"
         log.warning("%s: %s (%s); reconnecting in %.1f s", describe(item), word, result.reason, delay)
         self._progress(item, "stream_stalled", f"{word}: {result.reason}")
+
+    def _not_on_air_yet(self, item: Item, result: StreamResult, now: float) -> bool:
+        """The mount does not exist yet, the session never played, and it started not long ago."""
+        current = self.store.get(item.id)
+        return (result.outcome == "failed" and (result.reason or "").startswith("HTTP 404")
+                and current is not None and current.state == "received"
+                and now - item.command.play_at.timestamp() < NOT_ON_AIR_S)

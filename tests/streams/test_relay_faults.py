@@ -204,6 +204,13 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
             # what the speaker said while the controller was dead reached the log too
             assert any(e["event"] == "stream_stalled" and kill_at <= parse_time(e["at"]).timestamp()
                        <= restarted_at for e in d["events"]), d["events"]
+            # and nothing that did not happen: no stall at the start (the speakers wait for the
+            # relay's ffmpeg to put the mount on the air), no refused token after the restart
+            # (the controller's web was listening before its Icecast asked it), none at the end
+            stalled = [e for e in d["events"] if e["event"] == "stream_stalled"]
+            assert not [e for e in stalled if parse_time(e["at"]).timestamp() < cut_at], stalled
+            assert not [e for e in stalled if e["detail"].startswith("refused")], stalled
+            assert not [e for e in stalled if parse_time(e["at"]).timestamp() > until - 2], stalled
         gaps = v["gaps"]
         assert gaps and all(g["ended_at"] for g in gaps), gaps
         assert any("controller restarted" in g["reason"] for g in gaps), gaps
@@ -222,6 +229,10 @@ def test_a_relay_lives_through_a_dead_network_and_a_killed_controller(system, ic
             after_kill = [w for w in _closed_wavs(a, session, killed_at)
                           if w.stat().st_size > 20_000]
             assert after_kill and heard(after_kill[-1], 440), "no sound after the restart"
+            conns = a.stream_connections(session)
+            # Icecast cuts the listener up to a second before `until`: no reconnecting after that
+            assert not [c for p, c in zip(conns, conns[1:], strict=False)
+                        if p["ended_at"] >= until - 2], conns
             last = [c for c in a.stream_connections(session) if c["file"]][-1]
             assert last["started_at"] + wav_seconds(a.sink_dir / last["file"]) <= until + 1, last
             total = sum(wav_seconds(w) for w in wavs)

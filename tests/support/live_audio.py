@@ -59,8 +59,12 @@ class Mouth:
     """Speaks int16 PCM in real time into an encoder; WebM pieces go to `send` every `slice_s`."""
 
     def __init__(self, pcm: np.ndarray, send: Callable[[int, bytes], None] | None = None,
-                 slice_s: float = 0.25, cmd: list[str] | None = None):
+                 slice_s: float = 0.25, cmd: list[str] | None = None,
+                 hold: threading.Event | None = None, hold_s: float = 60.0):
         self.pcm = pcm
+        self.hold = hold
+        """If given, silence is spoken until it is set (at most hold_s), then the PCM."""
+        self.hold_s = hold_s
         self.send = send
         self.slice_s = slice_s
         self.cmd = cmd or WEBM_ENCODER
@@ -82,6 +86,8 @@ class Mouth:
             for t in threads:
                 t.start()
         n = int(SR * BLOCK_S)
+        if self.hold is not None:
+            self._speak_silence_until_held(proc, n)
         raw = self.pcm.tobytes()
         self.t0 = time.monotonic()
         for i in range(0, len(self.pcm), n):
@@ -95,6 +101,17 @@ class Mouth:
         self._done.set()
         for t in threads:
             t.join(10)
+
+    def _speak_silence_until_held(self, proc, n: int) -> None:
+        """Silence in real time until `hold` is set: e.g. until a listener is on the mount."""
+        quiet, start, i = bytes(2 * n), time.monotonic(), 0
+        while not self.hold.is_set() and time.monotonic() - start < self.hold_s:
+            wait = start + (i + 1) * BLOCK_S - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            proc.stdin.write(quiet)
+            proc.stdin.flush()
+            i += 1
 
     def _read(self, proc) -> None:
         while chunk := proc.stdout.read1(65536):
