@@ -21,6 +21,9 @@ MO = PO.with_suffix(".mo")
 # New msgids get their Vietnamese here; once written into the .po (which is then the
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
+    "Speaker moved": "Chuyển loa sang ấp khác",
+    "%(actor)s moved the speaker %(speaker)s to %(detail)s.":
+        "%(actor)s đã chuyển %(speaker)s sang %(detail)s.",
     "Software updates": "Cập nhật phần mềm loa",
     "New version (.whl file)": "Phiên bản mới (tệp .whl)",
     "or a version already published": "hoặc một phiên bản đã đăng",
