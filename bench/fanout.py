@@ -186,7 +186,7 @@ def _py_spy(pid: int, out: Path, n: int) -> subprocess.Popen:
 
 
 def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
-            profile: Path | None = None) -> dict:
+            profile: Path | None = None, per_speaker: bool = False) -> dict:
     """Run the floor then the fan-out for each size; returns raw figures per size."""
     n_max = max(sizes)
     results: dict[int, dict] = {n: {"floor": [], "floor_each": [], "fan": []} for n in sizes}
@@ -213,10 +213,11 @@ def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
             finally:
                 floor.close()
             _warm_tts(site)
-            site.start_controller(log_dir / "fanout-controller.log")
+            site.start_controller(log_dir / "fanout-controller.log",
+                                  {"COMMUNE_RADIO_GROUP_COMMANDS": "false"} if per_speaker else {})
             # Every simulated speaker gets its membership from the controller, joins its
             # group topics and says so in its state; time nothing before the controller knows.
-            wait_until(lambda: _listening(site.ctl.db) >= n_max, 120, 0.2,
+            wait_until(lambda: per_speaker or _listening(site.ctl.db) >= n_max, 120, 0.2,
                        f"{n_max} speakers listening on their group topics")
             send_now(site, ids, 120)  # warm-up: media fetched once per process, DB warm
             for n, r in zip(sizes, runs, strict=True):
@@ -269,12 +270,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--processes", type=int, default=4)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--profile", type=Path, help="py-spy the controller during the largest N")
+    ap.add_argument("--per-speaker", action="store_true",
+                    help="the controller sends one command per speaker (group_commands off), "
+                         "to compare with group commands under the same conditions")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     runs = [int(x) for x in args.runs.split(",")]
     log_dir = Path(tempfile.gettempdir()) / "commune-radio-bench"
     log_dir.mkdir(exist_ok=True)
-    results = measure(sizes, runs, args.processes, log_dir, args.profile)
+    results = measure(sizes, runs, args.processes, log_dir, args.profile, args.per_speaker)
     body = render(results, sizes, args.processes)
     print(body, flush=True)
     if not args.no_write:
@@ -291,33 +295,35 @@ delivery log, not merely published by the speaker). The floor is a bare MQTT 5 Q
 publish of a 700-byte probe to the same N subscribers on the same broker, each replying
 once, timed at the publisher. Ratio = fan-out ÷ floor. Goal: ratio p50 ≤ 1.5× at N = 1,000."""
 
-DOC_NOTES = """**The goal (≤ 1.5× the floor at N = 1,000) is not met.** What limits it, from py-spy
-(`python -m bench.fanout --sizes 1000 --runs 3 --profile /tmp/spy.txt`, collapsed
-stacks of every controller thread):
+DOC_NOTES = """Since the "Seconds matter" issue (item 1), the broker fans out: a broadcast to many
+speakers is one signed group command per hamlet topic, or one on the commune topic when
+whole hamlets are targeted (docs/architecture.md, "Group commands"). "by group (min)" is
+how many of the N deliveries went out that way in the worst run (the rest, if any, per
+speaker); each simulated speaker is its own MQTT client with its own credentials, reads
+its signed membership, subscribes to its group topics and checks every signature itself.
+The bench targets a list of speakers: at N = 1,000 that is every speaker of the 9
+hamlets, so one message on the commune topic; at N = 100 it is part of each hamlet, so 9
+messages listing their speakers. The floor is still one bare publish per speaker topic,
+measured in the same run. The machine is a shared 2-core box: the figures are upper
+bounds, and the load average above says how busy it was.
 
-- The floor is one Python publisher and 1,000 one-line replies. The controller's path
-  is, per speaker, 1 signed command out and 3 acks in (`received`, `downloaded`,
-  `playing`) before the speaker counts as playing, each ack decoded and written to
-  the delivery log through the ORM. On 2 cores shared with Mosquitto and 4 simulator
-  processes, the controller's threads (paho network loop, dispatcher, ingestor, web)
-  share one GIL.
-- Before this issue, most of the time was SQLite lock waiting: the ingestor ran one
-  `SELECT` per ack, each autoflushing, so it held the write lock for a whole batch;
-  the dispatcher's commit of its 500 `sent` events waited in SQLite's busy handler
-  (sleeps of up to 100 ms). Fixed: one `SELECT … IN` per ack batch and no autoflush
-  (controller/ingest.py), `sent` recorded by two bulk statements at the end of the pass
-  (controller/dispatcher.py). Fan-out at N = 1,000 went from 7.5–18 s to ~6 s; the API
-  call from 1.3 s to 0.6 s (one query for the speaker list in `registry.resolve_targets`;
-  key-rotation check once per pass instead of a `stat()` per command).
-- It also fixed a real bug the bench exposed: an ack ingested between the dispatcher's
-  publish and its commit had its `playing`/`played` overwritten by a stale `sent`
-  (tests/controller/test_dispatch_ack_race.py).
-- What is left is CPU in the ORM unit of work: about 60 % of the ingestor's samples are
-  in `Session.commit → flush` building `DeliveryEvent` objects and per-row `UPDATE`s of
-  `deliveries`, ~1 ms per ack under contention. The next step is a Core bulk path for
-  acks (one `INSERT … executemany` of events and one `UPDATE … CASE` of states per
-  batch, as the dispatcher now does for `sent`), then the controller in its own
-  process per core (several controllers: docs/scaling.md)."""
+Before group commands (same bench, quieter machine): N = 1,000 in 1.84 s p50 (11.07× its
+floor), of which 651 ms until the last of 1,000 per-speaker commands was signed, published
+and recorded `sent`; N = 100 in 202 ms p50 (9.47×).
+
+What limits it now:
+
+- Publishing is no longer the cost: one signature and one publish per broadcast (per
+  hamlet), and `sent` for every delivery in two bulk statements, as before.
+- A speaker counts as playing only after the controller has stored its 3rd ack
+  (`received`, `downloaded`, `playing`), so N = 1,000 still means 3,000 acks ingested
+  into the delivery log (the ingestion bench below: ~1,700 acks/s), on the same 2 cores
+  as Mosquitto and the 4 simulator processes, which now also verify 1,000 group
+  signatures at once. The next step is the ack side (batched acks), not the fan-out.
+- Earlier steps of the same issue, still in place: one `SELECT … IN` per ack batch and
+  no autoflush in the ingestor; `sent` in bulk; delivery events added by id (no
+  lazy-load of earlier events); the fix for an ack ingested between publish and commit
+  (tests/controller/test_dispatch_ack_race.py)."""
 
 
 if __name__ == "__main__":

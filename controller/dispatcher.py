@@ -78,7 +78,8 @@ class Dispatcher:
         """One pass: close what is past, publish what is due, resend what is unacknowledged."""
         self.close_expired()
         if self.bus.connected.is_set():
-            self.groups.sync_memberships()  # each speaker's hamlet, retained, for group commands
+            if self.ctx.settings.group_commands:
+                self.groups.sync_memberships()  # each speaker's hamlet, retained, for group commands
             while self.publish_due() == BATCH:
                 pass
             self.resend_unacknowledged()
@@ -151,7 +152,7 @@ class Dispatcher:
         """
         now = utcnow()
         with self.ctx.db.session() as s:
-            plans = self.groups.plan(s, now, URGENCY)
+            plans = self.groups.plan(s, now, URGENCY) if self.ctx.settings.group_commands else []
             grouped = {did for p in plans for did in p.delivery_ids}
             rows = s.scalars(
                 sa.select(Delivery).join(Broadcast)

@@ -138,3 +138,15 @@ def test_memberships_are_signed_and_follow_a_move_and_a_revocation(controller):
     block = acl.split("user s1\n")[1].split("\n\n")[0]
     assert controller.topics.hamlet_cmd(hamlets["s3"]) in block
     assert controller.topics.hamlet_cmd(hamlets["s1"]) not in block
+
+
+def test_group_commands_off_sends_one_command_per_speaker(controller):
+    from dataclasses import replace
+
+    controller.settings = replace(controller.settings, group_commands=False)
+    _fleet(controller, listening=("s1", "s2", "s3", "s4"))
+    ids = _broadcast(controller, ["s1", "s2", "s3", "s4"])
+    bus = RecordingBus()
+    Dispatcher(controller, bus).run_once()
+    assert bus.groups == [] and bus.memberships == {}
+    assert sorted(c.id for c in bus.commands) == sorted(ids.values())
