@@ -10,7 +10,9 @@ command and a per-speaker resend are the same command to the agent: it plays it 
 Every delivery published by group still gets its own `sent` event.
 
 Targets: a hamlet whose every active speaker has a delivery is named by its id; otherwise
-the speakers are listed. When every hamlet is named, one message goes on the commune topic.
+the speakers are listed, if they are at least half of the hamlet (every speaker of the
+hamlet receives the message; for a few of many, per-speaker commands cost less). When
+every hamlet is named, one message goes on the commune topic.
 
 Memberships: each active speaker's hamlet is published as a signed, retained
 protocol.groups.Membership on its own topic; `sync_memberships` republishes it when the
@@ -139,8 +141,14 @@ class GroupSender:
                 ready.setdefault(r.hamlet_id, []).append(r)
         if sum(len(v) for v in ready.values()) < GROUP_MIN:
             return None
-        plan = GroupPlan(urgency=urg, broadcast_id=bid, group_id=group_id)
         whole = {h for h in ready if queued[h] == active.get(h, set())}
+        # The broker gives a hamlet's message to every speaker of the hamlet: listing a few
+        # of many would cost the others a download (over 4G) for nothing. Those go per speaker.
+        ready = {h: rs for h, rs in ready.items()
+                 if h in whole or len(rs) * 2 >= len(active.get(h, ()))}
+        if sum(len(v) for v in ready.values()) < GROUP_MIN:
+            return None
+        plan = GroupPlan(urgency=urg, broadcast_id=bid, group_id=group_id)
         topics = self.ctx.topics
         if whole == set(ready) and whole == {h for h, ids in active.items() if ids}:
             plan.messages.append((topics.commune_cmd(), Targets(hamlets=tuple(sorted(whole)))))

@@ -150,3 +150,16 @@ def test_group_commands_off_sends_one_command_per_speaker(controller):
     Dispatcher(controller, bus).run_once()
     assert bus.groups == [] and bus.memberships == {}
     assert sorted(c.id for c in bus.commands) == sorted(ids.values())
+
+
+def test_a_few_speakers_of_a_big_hamlet_go_per_speaker(controller):
+    with controller.db.session() as s:
+        for i in range(5):
+            spk, _ = registry.add_speaker(s, f"b{i}", "Ấp Lớn")
+            spk.state = {"speaker_id": spk.id, "online": True, "hamlet_id": spk.hamlet_id}
+        s.add(AudioAsset(sha256="b" * 64, bytes=10, duration_ms=1000, source="tts"))
+    ids = _broadcast(controller, ["b0", "b1"])  # 2 of 5: the other 3 would get it for nothing
+    bus = RecordingBus()
+    Dispatcher(controller, bus).publish_due()
+    assert bus.groups == []
+    assert sorted(c.id for c in bus.commands) == sorted(ids.values())
