@@ -118,6 +118,27 @@ def _count(db, broadcast_id: int, event: str) -> int:
             .where(Delivery.broadcast_id == broadcast_id, DeliveryEvent.event == event))
 
 
+def _by_group(db, broadcast_id: int) -> int:
+    """Deliveries of a broadcast first sent inside a group command (their `sent` says so)."""
+    from controller.models import Delivery, DeliveryEvent
+
+    with db.session() as s:
+        return s.scalar(
+            sa.select(sa.func.count(sa.distinct(DeliveryEvent.delivery_id)))
+            .join(Delivery, DeliveryEvent.delivery_id == Delivery.id)
+            .where(Delivery.broadcast_id == broadcast_id, DeliveryEvent.event == "sent",
+                   DeliveryEvent.detail == "group"))
+
+
+def _listening(db) -> int:
+    """Speakers whose latest state says they listen on their current hamlet's group topics."""
+    from controller.models import Speaker
+
+    with db.session() as s:
+        rows = s.execute(sa.select(Speaker.hamlet_id, Speaker.state)).all()
+    return sum(1 for hamlet_id, state in rows if (state or {}).get("hamlet_id") == hamlet_id)
+
+
 def send_now(site, ids: list[str], timeout: float) -> dict:
     """One timed "send now" through the API; returns the timings of this run."""
     db = site.ctl.db
@@ -138,7 +159,12 @@ def send_now(site, ids: list[str], timeout: float) -> dict:
     wait_until(lambda: _count(db, bid, "sent") >= len(ids), timeout, 0.05, "sent recorded")
     sent = [t.timestamp() - t0 for t in _event_times(db, bid, "sent")]
     return {"api": t_api, "playing": playing, "last_sent": max(sent), "first_sent": min(sent),
-            "done": max(playing)}
+            "done": max(playing), "by_group": _by_group(db, bid)}
+
+
+def _loadavg() -> str:
+    """The 1/5/15-minute load average (the machine is shared: figures are upper bounds)."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _warm_tts(site) -> None:
@@ -160,10 +186,11 @@ def _py_spy(pid: int, out: Path, n: int) -> subprocess.Popen:
 
 
 def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
-            profile: Path | None = None) -> dict:
+            profile: Path | None = None, per_speaker: bool = False) -> dict:
     """Run the floor then the fan-out for each size; returns raw figures per size."""
     n_max = max(sizes)
     results: dict[int, dict] = {n: {"floor": [], "floor_each": [], "fan": []} for n in sizes}
+    results["load_before"] = _loadavg()
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         site = harness.build(Path(tmp), n_max)
         fleet = Fleet(host="127.0.0.1", port=site.broker_port, prefix=site.ctl.topics.prefix,
@@ -186,7 +213,12 @@ def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
             finally:
                 floor.close()
             _warm_tts(site)
-            site.start_controller(log_dir / "fanout-controller.log")
+            site.start_controller(log_dir / "fanout-controller.log",
+                                  {"COMMUNE_RADIO_GROUP_COMMANDS": "false"} if per_speaker else {})
+            # Every simulated speaker gets its membership from the controller, joins its
+            # group topics and says so in its state; time nothing before the controller knows.
+            wait_until(lambda: per_speaker or _listening(site.ctl.db) >= n_max, 120, 0.2,
+                       f"{n_max} speakers listening on their group topics")
             send_now(site, ids, 120)  # warm-up: media fetched once per process, DB warm
             for n, r in zip(sizes, runs, strict=True):
                 spy = _py_spy(site.proc.pid, profile, n) if profile and n == n_max else None
@@ -199,6 +231,7 @@ def measure(sizes: list[int], runs: list[int], processes: int, log_dir: Path,
                         spy.wait(60)
             _, fetches, lost = fleet.report()
             results["fetches"], results["lost"] = fetches, lost
+            results["load_after"] = _loadavg()
         finally:
             fleet.stop()
             site.close()
@@ -215,18 +248,18 @@ def render(results: dict, sizes: list[int], processes: int) -> str:
         each = summary([x for f in r["fan"] for x in f["playing"]])
         api = summary([f["api"] for f in r["fan"]])
         sent = summary([f["last_sent"] for f in r["fan"]])
-        rows.append([f"{n:,}", len(r["fan"]), ms(fl["p50"]), ms(fl["p99"]), ms(done["p50"]),
+        grouped = min(f["by_group"] for f in r["fan"])
+        rows.append([f"{n:,}", len(r["fan"]), f"{grouped:,}", ms(fl["p50"]), ms(fl["p99"]), ms(done["p50"]),
                      ms(done["p99"]), f"**{done['p50'] / fl['p50']:.2f}×**",
                      f"{done['p99'] / fl['p99']:.2f}×", ms(each["p50"]), ms(each["p99"]),
                      ms(fl_each["p50"]), ms(api["p50"]), ms(sent["p50"])])
-    head = ["N", "runs", "floor p50", "floor p99", "all playing p50", "all playing p99",
+    head = ["N", "runs", "by group (min)", "floor p50", "floor p99", "all playing p50", "all playing p99",
             "ratio p50", "ratio p99", "per-speaker p50", "per-speaker p99",
             "floor per-reply p50", "API call p50", "last `sent` p50"]
     return table(head, rows) + (
         f"\n\n{processes} simulator processes; media fetched {results['fetches']} time(s) in all "
-        f"(once per process per SHA-256); speakers lost during the run: {len(results['lost'])}. "
-        f"Load average (1, 5, 15 min) at the end: "
-        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+        f"(once per process per SHA-256); speakers lost during the run: {len(results['lost'])}; "
+        f"load average before the run {results['load_before']}, after {results['load_after']}.")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -237,12 +270,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--processes", type=int, default=4)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--profile", type=Path, help="py-spy the controller during the largest N")
+    ap.add_argument("--per-speaker", action="store_true",
+                    help="the controller sends one command per speaker (group_commands off), "
+                         "to compare with group commands under the same conditions")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     runs = [int(x) for x in args.runs.split(",")]
     log_dir = Path(tempfile.gettempdir()) / "commune-radio-bench"
     log_dir.mkdir(exist_ok=True)
-    results = measure(sizes, runs, args.processes, log_dir, args.profile)
+    results = measure(sizes, runs, args.processes, log_dir, args.profile, args.per_speaker)
     body = render(results, sizes, args.processes)
     print(body, flush=True)
     if not args.no_write:
@@ -259,42 +295,58 @@ delivery log, not merely published by the speaker). The floor is a bare MQTT 5 Q
 publish of a 700-byte probe to the same N subscribers on the same broker, each replying
 once, timed at the publisher. Ratio = fan-out ÷ floor. Goal: ratio p50 ≤ 1.5× at N = 1,000."""
 
-DOC_NOTES = """**The goal (≤ 1.5× the floor at N = 1,000) is not met.** The table above was measured
-at a load average of 10–13 on 2 cores shared with other work (the previous table, on a
-quiet machine: floor 166 ms and all playing 1,840 ms at N = 1,000, ratio 11.07×; at
-N = 100 ratio 9.47×). Absolute times are upper bounds; the ratios are the comparison.
-What changed and what limits it, from py-spy
-(`python -m bench.fanout --sizes 1000 --runs 3 --profile /tmp/spy.txt`, collapsed
-stacks of every controller thread):
+DOC_NOTES = """Since the "Seconds matter" issue (item 1), the broker fans out: a broadcast to many
+speakers is one signed group command per hamlet topic, or one on the commune topic when
+whole hamlets are targeted (docs/architecture.md, "Group commands"). "by group (min)" is
+how many of the N deliveries went out that way in the worst run (the rest, if any, per
+speaker); each simulated speaker is its own MQTT client with its own credentials, reads
+its signed membership, subscribes to its group topics and checks every signature itself.
+The bench targets a list of speakers: at N = 1,000 that is every speaker of the 9
+hamlets, so one message on the commune topic; at N = 100 it is about a tenth of each
+hamlet, which goes per speaker (a hamlet goes by group only when at least half of it is
+targeted: every speaker of the hamlet receives the message, and listing 11 of 111 made
+N = 100 slower than per-speaker commands, 1.55 s vs 0.77 s all playing). The floor is
+still one bare publish per speaker topic, measured in the same run. The machine is a
+shared 2-core box: the figures are upper bounds, and the load average above says how busy
+it was.
 
-- Acks are no longer the long pole. Speakers with the audio cached send `received`,
-  `downloaded` and `playing` in one ack batch (protocol/acks.py; the simulator does as
-  the agent does), and the ingestor writes each batch with a fixed number of bulk
-  statements (controller/ack_store.py) instead of the ORM unit of work, which was ~60 %
-  of its time at ~1 ms per ack. At N = 1,000 the last speaker's `playing` is stored
-  ~0.9 s after the last command is `sent` (10.8 s → 11.7 s p50 at this load), against
-  ~1.2 s on a quiet machine before.
-- The long pole is now the way out: the API call (3.2 s at this load: 1,000 deliveries
-  written) and the dispatcher, whose last `sent` comes at 92 % of the total. Of the
-  dispatcher thread's samples, 39 % are in the paho publish (`publish_command`, the
-  GIL and paho's locks shared with the network thread), 20 % in `streams.end_due`,
-  which runs in the same pass, and 10 % in Ed25519 signing.
-- Earlier steps of the same issue: one `SELECT … IN` per ack batch and no autoflush
-  (SQLite lock waits had been most of the time), `sent` recorded by two bulk statements
-  (controller/dispatcher.py), delivery events added by id instead of through the
-  `Delivery.events` relationship; and a real bug the bench exposed, an ack ingested
-  between the dispatcher's publish and its commit overwritten by a stale `sent`
-  (tests/controller/test_dispatch_ack_race.py). The bulk `UPDATE … CASE` of the ingestor
-  keeps the same guarantee the other way round: it reads the stored state at UPDATE
-  time and never replaces a final one.
-- **The arithmetic of the limit.** A speaker counts as playing once the controller has
-  stored its 3rd ack: 3,000 acks for N = 1,000, now in ~1,000 messages. At the ingestion
-  bench's figures (section below) that is under a second even at this load. Reaching
-  1.5× the bare-MQTT floor would need the 1,000 signed commands out in about a quarter
-  of the floor too; on 2 cores with the broker and the simulator on the same machine,
-  one Python process with one GIL for web, dispatcher, paho and ingestor does not get
-  there. The way to that scale is one controller per commune, or the ingestor and the
-  dispatcher in processes of their own (docs/scaling.md)."""
+Before group commands (same bench, quieter machine): N = 1,000 in 1.84 s p50 (11.07× its
+floor), of which 651 ms until the last of 1,000 per-speaker commands was signed, published
+and recorded `sent`; N = 100 in 202 ms p50 (9.47×).
+
+**Group commands against per-speaker commands, back to back on the same busy machine**
+(`python -m bench.fanout --sizes 100,1000 --runs 10,6`, then the same with
+`--per-speaker`; 1-minute load average 1.2 → 4.9 during the first, 5.3 → 4.1 during the
+second), N = 1,000:
+
+| mode | floor p50 | all playing p50 | ratio p50 | last `sent` p50 | API call p50 |
+| --- | --- | --- | --- | --- | --- |
+| group commands (1 message) | 676 ms | 7848 ms | 11.61× | 1422 ms | 1258 ms |
+| per-speaker (1,000 commands) | 543 ms | 4810 ms | 8.86× | 2344 ms | 642 ms |
+
+**The goal (≤ 1.5× the floor at N = 1,000) is not met, and group commands did not shorten
+the time until all play here.** What the runs show:
+
+- The controller's sending is cut: the group command is signed and published once, and
+  every delivery is recorded `sent` about 0.2 s after the API call returns, instead of
+  1.7 s after it with 1,000 per-speaker commands.
+- The time until all play is the ack side: a speaker counts as playing only after the
+  controller has stored its 3rd ack (`received`, `downloaded`, `playing`), so N = 1,000
+  means 3,000 acks ingested into the delivery log (the ingestion bench below: ~1,700
+  acks/s on a quiet machine), on the same 2 cores as Mosquitto and the 4 simulator
+  processes. With a group command the 1,000 speakers all answer in the same instant; in
+  the runs on this shared machine that burst was ingested no faster, and mostly slower
+  (all playing p50 at N = 1,000 in every run of this session, load averages 5–17: group
+  commands 22.8, 20.4, 6.2 and 7.8 s; per speaker 17.9, 10.1 and 4.8 s). Not profiled
+  yet: `--profile` (py-spy) on a quiet machine is the next step, with the batched acks
+  (the ack side) measured on top of this.
+- A few speakers of a big hamlet go per speaker: at N = 100 (a tenth of each hamlet)
+  listing them in hamlet messages made all 1,000 speakers receive them, and the run took
+  1.55 s against 0.77 s per speaker in the same conditions.
+- Earlier steps of the same issue, still in place: one `SELECT … IN` per ack batch and
+  no autoflush in the ingestor; `sent` in bulk; delivery events added by id (no
+  lazy-load of earlier events); the fix for an ack ingested between publish and commit
+  (tests/controller/test_dispatch_ack_race.py)."""
 
 
 if __name__ == "__main__":

@@ -65,11 +65,11 @@ class Site:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
-    def start_controller(self, log: Path, timeout: float = 120) -> None:
+    def start_controller(self, log: Path, env: dict | None = None, timeout: float = 120) -> None:
         """Start `commune-radio serve` on this data dir, using the bench broker; wait for the web."""
         self.web_port = free_port()
         pw = self.controller_password()
-        self.env = {**os.environ, "COMMUNE_RADIO_TTS_ENGINES": "espeak",
+        self.env = {**os.environ, **(env or {}), "COMMUNE_RADIO_TTS_ENGINES": "espeak",
                     "COMMUNE_RADIO_BROKER_URL": f"mqtt://controller:{pw}@127.0.0.1:{self.controller_port}",
                     "COMMUNE_RADIO_DATABASE_URL": self.ctl.settings.db_url}
         out = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime

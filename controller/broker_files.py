@@ -66,8 +66,13 @@ def render_password_file(accounts: dict[str, str]) -> str:
     return "".join(f"{user}:{hashed}\n" for user, hashed in sorted(accounts.items()))
 
 
-def render_acl(topics: Topics, speaker_ids: list[str]) -> str:
-    """ACL: the controller may do everything under the prefix; a speaker only its own topics."""
+def render_acl(topics: Topics, speaker_ids: list[str], hamlets: dict[str, int] | None = None) -> str:
+    """ACL: the controller may do everything under the prefix; a speaker only its own topics.
+
+    A speaker may also read its retained membership, the commune's group topic and its own
+    hamlet's (`hamlets`: speaker id -> hamlet id); it may write no group topic.
+    """
+    hamlets = hamlets or {}
     lines = [
         f"user {CONTROLLER_USER}",
         f"topic readwrite {topics.prefix}/#",
@@ -81,6 +86,9 @@ def render_acl(topics: Topics, speaker_ids: list[str]) -> str:
             # Write-only: the agent never reads its state back (a retained copy is for others).
             f"topic write {topics.state(sid)}",
             f"topic read {topics.controller_state()}",
+            f"topic read {topics.membership(sid)}",
+            f"topic read {topics.commune_cmd()}",
+            *([f"topic read {topics.hamlet_cmd(hamlets[sid])}"] if sid in hamlets else []),
             "",
         ]
     return "\n".join(lines)

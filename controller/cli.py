@@ -239,6 +239,24 @@ def speaker_add(settings, speaker_id, hamlet, out, broker_host, agent_data, play
     click.echo(f"speaker {speaker_id} added to {hamlet}; agent config written to {path}")
 
 
+@speaker.command("move")
+@data_option
+@click.argument("speaker_id")
+@click.option("--hamlet", required=True, help="the hamlet (ấp) it now belongs to")
+def speaker_move(settings, speaker_id, hamlet):
+    """Move a speaker to another hamlet; its agent follows by itself (no change on the Pi)."""
+    from controller.services import audit, registry
+
+    ctl = controller_for(settings)
+    with service_session(ctl) as s:
+        registry.move_speaker(s, speaker_id, hamlet)
+        audit.record(s, "speaker_moved", actor="cli", target=speaker_id, detail=hamlet)
+    ctl.sync_broker_auth()  # its new hamlet's group topic becomes readable, the old one not
+    click.echo(f"speaker {speaker_id} moved to {hamlet}")
+    if settings.broker_url:
+        click.echo("external broker: run broker-config --out and reload it yourself")
+
+
 @speaker.command("revoke")
 @data_option
 @click.argument("speaker_id")

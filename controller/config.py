@@ -51,6 +51,9 @@ class Settings:
     """How long a 'send now' command stays valid on the wire and on the agent."""
     resend_after_s: int = 20
     """A delivery with no ack from the agent after this long is published again."""
+    group_commands: bool = True
+    """Send a broadcast to many speakers as one group command per hamlet (the broker fans it
+    out); false: one command per speaker, e.g. until an external broker has the group ACL."""
     lead_time_s: int = 600
     validity_s: int = 900
     media_url_ttl_s: int = 86400
@@ -132,7 +135,7 @@ class Settings:
 
 
 _INT_KEYS = {f.name for f in fields(Settings) if f.type in ("int", int)}
-_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only"}
+_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only", "group_commands"}
 
 
 def _coerce(key: str, value):

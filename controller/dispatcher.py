@@ -16,6 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from controller.group_dispatch import GroupSender
 from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, UTCDateTime, utcnow
 from controller.services import deliveries
 from controller.stream_dispatch import StreamSender
@@ -41,6 +42,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.groups = GroupSender(ctx, bus)
         self.streams = StreamSender(ctx, bus)
         self.updates = UpdateSender(ctx, bus)
 
@@ -76,6 +78,8 @@ class Dispatcher:
         """One pass: close what is past, publish what is due, resend what is unacknowledged."""
         self.close_expired()
         if self.bus.connected.is_set():
+            if self.ctx.settings.group_commands:
+                self.groups.sync_memberships()  # each speaker's hamlet, retained, for group commands
             while self.publish_due() == BATCH:
                 pass
             self.resend_unacknowledged()
@@ -140,9 +144,16 @@ class Dispatcher:
              "recorded_at": r["now"], "detail": r["detail"]} for r in sent])
 
     def publish_due(self) -> int:
-        """Publish queued deliveries whose dispatch time has come; returns how many."""
+        """Publish queued deliveries whose dispatch time has come; returns how many rows were due.
+
+        Broadcasts with several speakers listening on their group topics go out as group
+        commands (controller/group_dispatch.py); the rest one command per speaker. Both are
+        published in one order: emergencies first, then the oldest.
+        """
         now = utcnow()
         with self.ctx.db.session() as s:
+            plans = self.groups.plan(s, now, URGENCY) if self.ctx.settings.group_commands else []
+            grouped = {did for p in plans for did in p.delivery_ids}
             rows = s.scalars(
                 sa.select(Delivery).join(Broadcast)
                 .where(Delivery.state == "queued", Broadcast.dispatch_at <= now,
@@ -151,9 +162,25 @@ class Dispatcher:
                          .selectinload(Announcement.audio))
                 .order_by(URGENCY, Delivery.id).limit(BATCH)
             ).all()
-            self._publish_all(s, rows, resend=False)
-        if rows:
-            log.info("published %d command(s)", len(rows))
+            rank = {"emergency": 0, "priority": 1}
+            work = [(p.order, p) for p in plans] + [
+                ((rank.get(d.broadcast.priority, 2), d.id), d) for d in rows if d.id not in grouped]
+            work.sort(key=lambda w: w[0])
+            if work:
+                self.ctx.keys.refresh()  # follow a key rotation done by the CLI
+            sent: list[dict] = []
+            try:
+                for _, item in work:
+                    if isinstance(item, Delivery):
+                        sent.append(self._publish(item, resend=False))
+                    else:
+                        sent += self.groups.publish(s, item)
+            finally:
+                # What went out is recorded even if the broker dropped us halfway through.
+                self._record_sent(s, sent)
+        if work:
+            log.info("published %d delivery(ies): %d by group command", len(sent),
+                     sum(len(p.delivery_ids) for p in plans))
         return len(rows)
 
     def resend_unacknowledged(self) -> int:

@@ -50,6 +50,8 @@ class MqttBus:
         self.topics = topics
         self._on_message_cb = on_message
         self.connected = threading.Event()
+        self.connects = 0
+        """How many times the bus connected (the group sender republishes memberships after each)."""
         self.on_puback: Callable[[int, int, str], None] | None = None
         # The persistent session is keyed by client id: one stable id per commune (topic
         # prefix), so two communes' controllers on a shared broker don't take over each other.
@@ -98,6 +100,21 @@ class MqttBus:
             raise ConnectionError(f"publish failed: {mqtt.error_string(info.rc)}")
         return info.mid
 
+    def publish_group(self, topic: str, cmd, expiry_s: int) -> int:
+        """Publish one group command (protocol.groups) QoS 1 on a group topic, with expiry."""
+        props = Properties(PacketTypes.PUBLISH)
+        props.MessageExpiryInterval = max(1, int(expiry_s))
+        info = self.client.publish(topic, cmd.encode(), qos=1, properties=props)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise ConnectionError(f"publish failed: {mqtt.error_string(info.rc)}")
+        return info.mid
+
+    def publish_membership(self, speaker_id: str, payload: bytes) -> None:
+        """Set (or with b"" clear) a speaker's retained membership: the hamlet it listens to."""
+        info = self.client.publish(self.topics.membership(speaker_id), payload, qos=1, retain=True)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise ConnectionError(f"publish failed: {mqtt.error_string(info.rc)}")
+
     # -- paho callbacks (network thread) --
     def _on_socket_open(self, client, userdata, sock):
         # paho leaves Nagle on; a command round on loopback drops from ~44 ms to ~6 ms without it.
@@ -111,6 +128,7 @@ class MqttBus:
         client.subscribe([(self.topics.all_acks(), 1), (self.topics.all_states(), 1)])
         client.publish(self.topics.controller_state(),
                        ControllerState(True, utc_now()).encode(), qos=1, retain=True)
+        self.connects += 1
         self.connected.set()
         log.info("connected to broker %s:%d", self.address.host, self.address.port)
 

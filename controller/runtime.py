@@ -144,10 +144,10 @@ class Controller:
         from controller.services import registry
 
         with self.db.session() as s:
-            accounts, speaker_ids = registry.broker_accounts(s)
+            accounts, hamlets = registry.broker_accounts(s)
         accounts[broker_files.CONTROLLER_USER] = broker_files.hash_password(
             self.controller_broker_password())
-        return accounts, broker_files.render_acl(self.topics, speaker_ids)
+        return accounts, broker_files.render_acl(self.topics, list(hamlets), hamlets)
 
     def sync_broker_auth(self) -> None:
         """Rewrite the managed broker's password file and ACL and make it reload them."""

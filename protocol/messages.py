@@ -300,6 +300,8 @@ class SpeakerState:
     clock_offset_ms: float | None = None
     relay_on: bool | None = None
     last_error: str | None = None
+    hamlet_id: int | None = None
+    """The hamlet whose group topics the agent has subscribed to (protocol.groups.Membership)."""
     v: int = field(default=SCHEMA_VERSION)
 
     _OPTIONAL = {
@@ -313,6 +315,7 @@ class SpeakerState:
         "clock_offset_ms": (int, float),
         "relay_on": bool,
         "last_error": str,
+        "hamlet_id": int,
     }
 
     def to_payload(self) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -21,8 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from protocol.errors import ProtocolError
 from protocol.messages import Command
 
+# A Command, a protocol.groups.GroupCommand or a Membership: each has id, kid, sig,
+# unsigned_payload() and with_sig(), and is signed and verified the same way.
+Signed = TypeVar("Signed")
 
-def canonical_bytes(cmd: Command) -> bytes:
+
+def canonical_bytes(cmd) -> bytes:
     """The exact bytes that are signed and verified for a command."""
     return json.dumps(
         cmd.unsigned_payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -50,15 +55,15 @@ def load_public_key(text: str) -> Ed25519PublicKey:
         raise ValueError(f"not a base64 Ed25519 public key: {exc}") from None
 
 
-def sign(cmd: Command, private_key: Ed25519PrivateKey) -> Command:
-    """Return the command signed with the given key."""
+def sign(cmd: Signed, private_key: Ed25519PrivateKey) -> Signed:
+    """Return the command (or group command, or membership) signed with the given key."""
     public = private_key.public_key()
     unsigned = cmd.with_sig(sig=None, kid=key_id(public))  # the kid is signed too
     sig = private_key.sign(canonical_bytes(unsigned))
     return unsigned.with_sig(base64.b64encode(sig).decode("ascii"), unsigned.kid)
 
 
-def verify(cmd: Command, public_keys: dict[str, Ed25519PublicKey]) -> None:
+def verify(cmd: Command | Signed, public_keys: dict[str, Ed25519PublicKey]) -> None:
     """Raise ProtocolError unless the command carries a valid signature by one of the keys."""
     if not cmd.sig:
         raise ProtocolError("missing signature", cmd.id)

@@ -1,4 +1,6 @@
-"""Topic grammar: `{prefix}/speakers/{speaker_id}/{cmd|ack|state}` and `{prefix}/controller/state`."""
+"""Topic grammar: `{prefix}/speakers/{speaker_id}/{cmd|ack|state|groups}`, the group command
+topics `{prefix}/groups/commune/cmd` and `{prefix}/groups/hamlet-{hamlet_id}/cmd`, and
+`{prefix}/controller/state`."""
 
 from __future__ import annotations
 
@@ -38,6 +40,28 @@ class Topics:
     def state(self, speaker_id: str) -> str:
         """Retained topic holding a speaker's health and presence."""
         return f"{self.prefix}/speakers/{check_speaker_id(speaker_id)}/state"
+
+    def membership(self, speaker_id: str) -> str:
+        """Retained topic telling a speaker its hamlet (a signed protocol.groups.Membership)."""
+        return f"{self.prefix}/speakers/{check_speaker_id(speaker_id)}/groups"
+
+    def commune_cmd(self) -> str:
+        """Group commands for speakers of several hamlets (every speaker reads it)."""
+        return f"{self.prefix}/groups/commune/cmd"
+
+    def hamlet_cmd(self, hamlet_id: int) -> str:
+        """Group commands for speakers of one hamlet (only that hamlet's speakers read it)."""
+        if not isinstance(hamlet_id, int) or isinstance(hamlet_id, bool) or hamlet_id <= 0:
+            raise ProtocolError(f"invalid hamlet id {hamlet_id!r}")
+        return f"{self.prefix}/groups/hamlet-{hamlet_id}/cmd"
+
+    def group_topics(self, hamlet_id: int) -> list[str]:
+        """Every group command topic a speaker of this hamlet reads."""
+        return [self.commune_cmd(), self.hamlet_cmd(hamlet_id)]
+
+    def is_group_topic(self, topic: str) -> bool:
+        """True for a group command topic under this prefix."""
+        return topic.startswith(f"{self.prefix}/groups/") and topic.endswith("/cmd")
 
     def controller_state(self) -> str:
         """Retained topic holding the controller's presence (its last will)."""

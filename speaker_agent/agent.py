@@ -11,6 +11,7 @@ from protocol.messages import Command
 from speaker_agent import health
 from speaker_agent.cache import AudioCache
 from speaker_agent.config import AgentConfig
+from speaker_agent.groups import Groups
 from speaker_agent.health import Health
 from speaker_agent.intake import Intake
 from speaker_agent.mqtt_link import MqttLink
@@ -41,10 +42,17 @@ class Agent:
         self.health.on_change = self.state_changed.set
         self.relay = Relay(cfg.relay, data / "relay_history.jsonl")
         self.cache = AudioCache(cfg.cache_dir, cfg.cache.max_bytes, cfg.cache.min_free_bytes)
-        self.link = MqttLink(cfg, self.store, self._on_command, self._state_payload)
+        self.groups = Groups(cfg.speaker_id, self.store, cfg.public_keys(), self.health,
+                             on_change=lambda hamlet_id: self.link.follow_hamlet())
+        self.link = MqttLink(cfg, self.store, self._on_command, self._state_payload,
+                             on_group=lambda raw: self.intake.handle_group(raw),
+                             on_membership=self.groups.handle,
+                             hamlet_id=lambda: self.groups.hamlet_id,
+                             on_listening=self.state_changed.set)
         self.intake = Intake(
             cfg.speaker_id, self.store, cfg.public_keys(), cfg.security.max_clock_skew_s,
             cfg.security.max_horizon_s, self.health, self._on_stored, self.link.pump,
+            hamlet_id=lambda: self.groups.hamlet_id,
         )
         self.playback = Playback(
             cfg, self.store, self.cache, make_player(cfg.player), make_mixer(cfg.player.backend, cfg.volume),
@@ -92,6 +100,7 @@ class Agent:
             playing=current.id if current else self.streams.playing_label(),
             volume=self.playback.base_volume,
             relay_on=self.relay.is_on,
+            hamlet_id=self.link.listening,
         )
 
     def _state_payload(self, online: bool) -> bytes:

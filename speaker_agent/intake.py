@@ -8,6 +8,10 @@ Order matters:
 - An id already stored is never played again. While the item is still queued
   its current step is acknowledged again (a controller resend learns where it
   is); after it finished, the copy is refused as a replay.
+- A group command (protocol.groups) is ignored unless this speaker is a target; a
+  target turns it into its own per-speaker command (the id the controller gave its
+  delivery), which then follows exactly the same rules, so a group command and a
+  per-speaker resend of it play once, and a replayed group command is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from protocol.errors import ProtocolError
+from protocol.groups import GroupCommand
 from protocol.messages import Ack, Command, decode_command, format_time, peek_command_id
 from protocol.signing import verify
 from speaker_agent.store import DONE_STATES, Store
@@ -30,7 +35,7 @@ class Intake:
 
     def __init__(self, speaker_id: str, store: Store, public_keys: dict, max_skew_s: float,
                  max_horizon_s: float, health, on_stored: Callable[[Command], str | None],
-                 on_ack: Callable[[], None]):
+                 on_ack: Callable[[], None], hamlet_id: Callable[[], int | None] = lambda: None):
         self.speaker_id = speaker_id
         self.store = store
         self.public_keys = public_keys
@@ -39,6 +44,7 @@ class Intake:
         self.health = health
         self.on_stored = on_stored  # runs the command; returns the detail of its final ack
         self.on_ack = on_ack  # pushes the outbox to the broker
+        self.hamlet_id = hamlet_id  # the hamlet this speaker believes it is in (its membership)
 
     def ack(self, command_id: str, event: str, detail: str | None = None) -> bytes:
         """An encoded ack from this speaker."""
@@ -82,11 +88,37 @@ class Intake:
         except ProtocolError as exc:
             self.reject(cmd.id, f"signature refused: {exc}")
             return
+        self._accept(cmd, bytes(raw), now)
+
+    def handle_group(self, raw: bytes) -> None:
+        """Process one payload from a group topic: a target runs its own command, others ignore it."""
+        now = time.time()
+        try:
+            group = GroupCommand.decode(raw)
+        except ProtocolError as exc:
+            # Nobody to answer: the command id is per speaker, and we cannot tell if it was ours.
+            log.warning("malformed group command %s ignored: %s", exc.command_id or "", exc)
+            self.health.error(f"malformed group command: {exc}")
+            return
+        if not group.targets.includes(self.speaker_id, self.hamlet_id()):
+            log.debug("group command %s is not for this speaker; ignored", group.group)
+            return
+        cmd = group.member(self.speaker_id)
+        try:
+            verify(group, self.public_keys)
+        except ProtocolError as exc:
+            self.reject(cmd.id, f"signature refused: {exc}")
+            return
+        # Stored as the per-speaker command it means (unsigned: it was verified just now).
+        self._accept(cmd, cmd.encode(), now)
+
+    def _accept(self, cmd: Command, raw: bytes, now: float) -> None:
+        """A verified command: refuse it with a reason, or store it and run it."""
         reason = self.check(cmd, now)
         if reason:
             self.reject(cmd.id, reason)
             return
-        existing = self.store.add(cmd, bytes(raw), now, self.ack(cmd.id, "received"))
+        existing = self.store.add(cmd, raw, now, self.ack(cmd.id, "received"))
         if existing is not None:
             self._duplicate(existing)
             return

@@ -12,6 +12,11 @@
 - Acks made within ACK_LINGER_S of each other leave in one message (an ack batch,
   protocol/acks.py): with the audio cached, `received`, `downloaded` and `playing`
   are one publish, not three. The rows of a batch are deleted together on its PUBACK.
+- Group commands: besides its own command topic the agent reads its retained
+  membership and the commune's and its hamlet's group topics (protocol.groups).
+  `listening` is the hamlet whose topics the broker granted on this connection;
+  the agent reports it in its state, and only then does the controller count on
+  group commands reaching it.
 """
 
 from __future__ import annotations
@@ -63,11 +68,22 @@ class MqttLink:
     """Keeps one speaker connected; hands raw command payloads to `on_command`."""
 
     def __init__(self, cfg: AgentConfig, store: Store, on_command: Callable[[bytes], None],
-                 state_payload: Callable[[bool], bytes]):
+                 state_payload: Callable[[bool], bytes],
+                 on_group: Callable[[bytes], None] = lambda raw: None,
+                 on_membership: Callable[[bytes], None] = lambda raw: None,
+                 hamlet_id: Callable[[], int | None] = lambda: None,
+                 on_listening: Callable[[], None] = lambda: None):
         self.cfg = cfg
         self.store = store
         self.on_command = on_command
         self.state_payload = state_payload
+        self.on_group = on_group
+        self.on_membership = on_membership
+        self.hamlet_id = hamlet_id
+        self.on_listening = on_listening
+        self.listening: int | None = None
+        self._group_subs: dict[int, int] = {}  # SUBSCRIBE mid -> hamlet id
+        self._subscribed_hamlet: int | None = None
         self.topics = Topics(cfg.broker.topic_prefix)
         self.connected = threading.Event()
         self.last_refusal: str | None = None
@@ -100,6 +116,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         return client
 
     # -- paho callbacks (run in the network thread) ----------------------------
@@ -112,7 +129,11 @@ class MqttLink:
         self.last_refusal = None
         log.info("connected to %s:%d (session present: %s)", self.cfg.broker.host,
                  self.cfg.broker.port, flags.session_present)
-        client.subscribe(self.topics.cmd(self.cfg.speaker_id), qos=1)
+        sid = self.cfg.speaker_id
+        client.subscribe([(self.topics.cmd(sid), 1), (self.topics.membership(sid), 1)])
+        self.listening = None
+        self._subscribed_hamlet = None
+        self.follow_hamlet()
         self.connected.set()
         self.publish_state()
         self.flush()
@@ -125,9 +146,40 @@ class MqttLink:
     def _on_message(self, client, userdata, msg) -> None:
         # paho sends the PUBACK after this returns, so the command is stored first.
         try:
-            self.on_command(msg.payload)
+            if msg.topic == self.topics.membership(self.cfg.speaker_id):
+                self.on_membership(msg.payload)
+            elif self.topics.is_group_topic(msg.topic):
+                self.on_group(msg.payload)
+            else:
+                self.on_command(msg.payload)
         except Exception:  # a bad command must never kill the network thread
             log.exception("command handler failed")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        hamlet = self._group_subs.pop(mid, None)
+        if hamlet is None:
+            return
+        refused = [rc for rc in reason_codes if rc.is_failure]
+        if refused:
+            # The ACL does not let us read that hamlet yet (a move the broker has not seen):
+            # per-speaker commands keep coming; the next membership or reconnect tries again.
+            log.warning("broker refused the group topics of hamlet %d: %s", hamlet, refused[0])
+            return
+        if hamlet == self.hamlet_id():
+            self.listening = hamlet
+            log.info("listening to the group commands of hamlet %d", hamlet)
+            self.on_listening()
+
+    def follow_hamlet(self) -> None:
+        """Subscribe to the group topics of the current hamlet (and leave the previous one's)."""
+        hamlet = self.hamlet_id()
+        if hamlet is None or hamlet == self._subscribed_hamlet:
+            return
+        old, self._subscribed_hamlet, self.listening = self._subscribed_hamlet, hamlet, None
+        if old is not None:
+            self.client.unsubscribe(self.topics.hamlet_cmd(old))
+        _, mid = self.client.subscribe([(t, 1) for t in self.topics.group_topics(hamlet)])
+        self._group_subs[mid] = hamlet
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         if reason_code.is_failure:

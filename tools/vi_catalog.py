@@ -22,6 +22,9 @@ MO = PO.with_suffix(".mo")
 # source of truth, edited directly) they may be removed from this table.
 VI: dict[str, str] = {
     "Preparing the speech": "Đang tạo giọng đọc",
+    "Speaker moved": "Chuyển loa sang ấp khác",
+    "%(actor)s moved the speaker %(speaker)s to %(detail)s.":
+        "%(actor)s đã chuyển %(speaker)s sang %(detail)s.",
     "Software updates": "Cập nhật phần mềm loa",
     "New version (.whl file)": "Phiên bản mới (tệp .whl)",
     "or a version already published": "hoặc một phiên bản đã đăng",

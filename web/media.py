@@ -14,6 +14,8 @@ bp = Blueprint("media", __name__)
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 # Preview links are signed for this subject; '~' cannot start a speaker id, so no speaker has it.
 PREVIEW_SUBJECT = "~preview"
+# Links in a group command are signed for `~group-<group id>` (controller.group_dispatch).
+GROUP_SUBJECT = "~group-"
 
 
 @bp.get("/media/<sha256>.mp3")
@@ -26,7 +28,8 @@ def audio(sha256: str):
         reason = store.check_url(sha256, request.args.get("spk", ""), request.args.get("exp", ""),
                                  request.args.get("sig", ""))
         spk = request.args.get("spk", "")
-        if not reason and spk != PREVIEW_SUBJECT and not _speaker_active(spk):
+        if (not reason and spk != PREVIEW_SUBJECT and not spk.startswith(GROUP_SUBJECT)
+                and not _speaker_active(spk)):
             reason = "speaker revoked"  # its links die with its broker account
         if reason:
             abort(403, description=reason)

@@ -65,6 +65,10 @@ class Fleet:
             lost += r["lost"]
         return events, fetches, lost
 
+    def listening(self) -> int:
+        """How many speakers listen on their hamlet's group topics (membership received)."""
+        return sum(r.get("listening", 0) for r in self._ask("report"))
+
     def blast(self, acks: dict[str, list[str]], batched: bool = False) -> None:
         """Have each speaker ack its commands (received … played) as fast as it can."""
         for c in self.conns:

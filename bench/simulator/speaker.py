@@ -8,6 +8,10 @@ after a short simulated airtime. Like the agent, steps reached together leave in
 message (an ack batch, protocol/acks.py): with the audio cached and play_at due,
 `received`, `downloaded` and `playing` are one publish. No audio is decoded: this is
 a load generator.
+
+Like the agent, each simulated speaker reads its signed, retained membership, subscribes
+to its hamlet's and the commune's group topics, takes a group command only if it is a
+target (signature checked per speaker) and runs it as its own per-speaker command.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from dataclasses import dataclass, field
 from protocol import signing
 from protocol.acks import encode_acks
 from protocol.errors import ProtocolError
-from protocol.messages import Ack, decode_command, peek_command_id, utc_now
+from protocol.groups import GroupCommand, Membership
+from protocol.messages import Ack, Command, decode_command, peek_command_id, utc_now
+from protocol.topics import Topics
 
 FLOOR_MARK = b"F"  # payloads starting with this are bare floor probes: `F<key>|<padding>`
 
@@ -58,6 +64,11 @@ class SimSpeaker:
     send: object
     later: object
     play_s: float = 0.2
+    topics: Topics = field(default_factory=Topics)
+    subscribe: object = None
+    """subscribe(topics, hamlet_id): join a hamlet's group topics (from the loop)."""
+    hamlet_id: int | None = None
+    membership_at: object = None
     seen: set = field(default_factory=set)
     events: dict = field(default_factory=dict)
     """command id -> {event: unix time} for what this speaker acknowledged."""
@@ -76,6 +87,46 @@ class SimSpeaker:
         if batch:
             self.send(self.ack_topic, encode_acks(batch))
 
+    def on_message(self, topic: str, payload: bytes) -> None:
+        """Route one message: membership, group command or own command topic."""
+        if topic == self.topics.membership(self.speaker_id):
+            self._membership(payload)
+        elif self.topics.is_group_topic(topic):
+            self._group(payload)
+        else:
+            self.on_payload(payload)
+
+    def _membership(self, payload: bytes) -> None:
+        if not payload:
+            return
+        try:
+            m = Membership.decode(payload)
+            signing.verify(m, self.public_keys)
+        except ProtocolError:
+            return
+        if m.speaker_id != self.speaker_id or (
+                self.membership_at is not None and m.issued_at < self.membership_at):
+            return
+        self.membership_at = m.issued_at
+        if m.hamlet_id != self.hamlet_id:
+            self.hamlet_id = m.hamlet_id
+            self.subscribe(self.topics.group_topics(m.hamlet_id), m.hamlet_id)
+
+    def _group(self, payload: bytes) -> None:
+        try:
+            group = GroupCommand.decode(payload)
+        except ProtocolError:
+            return
+        if not group.targets.includes(self.speaker_id, self.hamlet_id):
+            return
+        cmd = group.member(self.speaker_id)
+        try:
+            signing.verify(group, self.public_keys)
+        except ProtocolError as exc:
+            self._ack(cmd.id, "rejected", str(exc))
+            return
+        self._run(cmd)
+
     def on_payload(self, payload: bytes) -> None:
         """Handle one message from the command topic."""
         if payload.startswith(FLOOR_MARK):
@@ -91,6 +142,9 @@ class SimSpeaker:
             if cid:
                 self._ack(cid, "rejected", str(exc))
             return
+        self._run(cmd)
+
+    def _run(self, cmd: Command) -> None:
         if cmd.id in self.seen:  # at-least-once on the wire, once on the air
             return
         self.seen.add(cmd.id)

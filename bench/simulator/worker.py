@@ -42,6 +42,8 @@ class Worker:
         self.clients: list[mqtt.Client] = []
         self.sims: dict[str, SimSpeaker] = {}
         self.ready: set[str] = set()
+        self.listening: set[str] = set()
+        """Speakers whose group topics the broker granted (after the controller's membership)."""
         self.lost: set[str] = set()
         self.timers: list = []
         self._seq = itertools.count()
@@ -72,12 +74,31 @@ class Worker:
             client.publish(topic, payload, qos=1)
             self.pending_write.add(client)
 
+        group_subs: dict[int, int] = {}  # SUBSCRIBE mid -> hamlet id
+
+        def subscribe(topics, hamlet_id, client=c):
+            _, mid = client.subscribe([(t, 1) for t in topics])
+            group_subs[mid] = hamlet_id
+            self.pending_write.add(client)
+
+        def on_subscribe(cl, ud, mid, rcs, pr, sid=sid):
+            hamlet = group_subs.pop(mid, None)
+            if hamlet is None:
+                self.ready.add(sid)
+            elif not any(rc.is_failure for rc in rcs):  # tell the controller, as the agent does
+                self.listening.add(sid)
+                cl.publish(self.topics.state(sid), SpeakerState(
+                    sid, True, utc_now(), version="bench-sim", hamlet_id=hamlet).encode(),
+                    qos=1, retain=True)
+                self.pending_write.add(cl)
+
         sim = SimSpeaker(sid, self.topics.ack(sid), self.keys, self.media, send, self.later,
-                         play_s=self.spec.get("play_s", 0.2))
+                         play_s=self.spec.get("play_s", 0.2), topics=self.topics,
+                         subscribe=subscribe)
         self.sims[sid] = sim
         c.on_connect = lambda cl, ud, fl, rc, pr, sid=sid: self._on_connect(cl, sid, rc)
-        c.on_subscribe = lambda cl, ud, mid, rcs, pr, sid=sid: self.ready.add(sid)
-        c.on_message = lambda cl, ud, msg, sim=sim: sim.on_payload(msg.payload)
+        c.on_subscribe = on_subscribe
+        c.on_message = lambda cl, ud, msg, sim=sim: sim.on_message(msg.topic, msg.payload)
         return c
 
     def _on_connect(self, client, sid, reason_code) -> None:
@@ -85,7 +106,7 @@ class Worker:
             log.error("broker refused simulated speaker %s: %s", sid, reason_code)
             self.lost.add(sid)
             return
-        client.subscribe(self.topics.cmd(sid), qos=1)
+        client.subscribe([(self.topics.cmd(sid), 1), (self.topics.membership(sid), 1)])
         client.publish(self.topics.state(sid), SpeakerState(sid, True, utc_now(),
                        version="bench-sim").encode(), qos=1, retain=True)
         self.pending_write.add(client)
@@ -145,7 +166,8 @@ class Worker:
             self.conn.send({"ok": True})
         elif op == "report":
             self.conn.send({"events": {sid: sim.events for sid, sim in self.sims.items()},
-                            "lost": sorted(self.lost), "fetches": self.media.fetches})
+                            "lost": sorted(self.lost), "fetches": self.media.fetches,
+                            "listening": len(self.listening)})
         elif op == "blast":
             # Ack every given command as fast as the clients can publish (bench.ingest):
             # one message per step as agents before ack batches, or (batched) the first

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,12 +10,8 @@ from sqlalchemy.orm import Session
 from controller.models import Announcement, Broadcast, Delivery, Speaker, User, utcnow
 from controller.services import access, audit, deliveries
 from controller.services.errors import Forbidden, NotFound, ServiceError
+from protocol.groups import member_command_id, new_group_id
 from protocol.messages import PRIORITIES
-
-
-def new_command_id() -> str:
-    """A unique command id (the agent dedupes on it)."""
-    return uuid.uuid4().hex
 
 
 def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], priority: str,
@@ -57,10 +52,13 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
         b.dispatch_at = max(now, play_at - timedelta(seconds=lead_s))
     s.add(b)
     s.flush()
+    # One group id per broadcast; each delivery's command id is derived from it, so the one
+    # group command the dispatcher may publish means this very delivery to each agent.
+    group_id = new_group_id()
     first = "rendering" if rendering else "queued"
     for spk in speakers:
-        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=new_command_id(), state=first,
-                     state_at=now)
+        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=member_command_id(group_id, spk.id),
+                     state=first, state_at=now)
         s.add(d)
         deliveries.append(s, d, first, "controller", at=now)
     audit.record(s, "broadcast_emergency" if emergency_override else "broadcast_created",

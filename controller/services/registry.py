@@ -101,11 +101,24 @@ def get_visible_speaker(s: Session, speaker_id: str, user) -> Speaker:
     return spk
 
 
-def broker_accounts(s: Session) -> tuple[dict[str, str], list[str]]:
-    """(username → hash) for every active speaker, and their ids, for the broker's auth files."""
-    rows = s.execute(sa.select(Speaker.id, Speaker.secret_hash).where(
+def broker_accounts(s: Session) -> tuple[dict[str, str], dict[str, int]]:
+    """(username → hash) and (speaker id → hamlet id) of every active speaker, for the broker's
+    auth files (a speaker reads its own hamlet's group topic)."""
+    rows = s.execute(sa.select(Speaker.id, Speaker.secret_hash, Speaker.hamlet_id).where(
         Speaker.revoked_at.is_(None), Speaker.secret_hash.is_not(None))).all()
-    return {sid: h for sid, h in rows}, [sid for sid, _ in rows]
+    return {sid: h for sid, h, _ in rows}, {sid: hid for sid, _, hid in rows}
+
+
+def move_speaker(s: Session, speaker_id: str, hamlet_name: str) -> Speaker:
+    """Move a speaker to another hamlet (created if new); the caller rewrites the broker's ACL.
+
+    The running controller then republishes the speaker's signed membership, and its agent
+    moves its group subscription to the new hamlet without any change on the Pi.
+    """
+    spk = get_speaker(s, speaker_id)
+    spk.hamlet = get_or_create_hamlet(s, hamlet_name)
+    s.flush()
+    return spk
 
 
 def resolve_targets(s: Session, targets) -> list[Speaker]:

@@ -25,8 +25,8 @@ def _secret_from_agent_config(path) -> str:
 
 def test_exported_files_run_a_broker_that_enforces_the_acl(tmp_path, env):
     data = tmp_path / "data"
-    for sid in ("spk-a", "spk-b"):
-        cli(data, "speaker", "add", sid, "--hamlet", "Ấp Mỹ An", "--out", str(tmp_path / f"{sid}.toml"),
+    for sid, hamlet in (("spk-a", "Ấp Mỹ An"), ("spk-b", "Ấp Mỹ An"), ("spk-c", "Ấp Mỹ Hòa")):
+        cli(data, "speaker", "add", sid, "--hamlet", hamlet, "--out", str(tmp_path / f"{sid}.toml"),
             env=env)
     cli(data, "speaker", "revoke", "spk-b", env=env)
     out, port = tmp_path / "export", free_port()
@@ -56,6 +56,7 @@ def test_exported_files_run_a_broker_that_enforces_the_acl(tmp_path, env):
                 time.sleep(0.1)
         assert ok.connack == 0, broker.stderr
         assert ok.publish(Topics("commune-radio").cmd("spk-b"), b"forged") == NOT_AUTHORIZED
+        _group_topics_readable_only_by_their_hamlet_and_writable_by_none(data, env, port, ok)
         ok.close()
         revoked = Probe(port, "spk-b", _secret_from_agent_config(tmp_path / "spk-b.toml"))
         assert revoked.connect() in (NOT_AUTHORIZED, BAD_CREDENTIALS)
@@ -66,3 +67,31 @@ def test_exported_files_run_a_broker_that_enforces_the_acl(tmp_path, env):
     finally:
         broker.terminate()
         broker.wait(10)
+
+
+def _group_topics_readable_only_by_their_hamlet_and_writable_by_none(data, env, port, a: Probe):
+    """spk-a (Ấp Mỹ An) reads its membership, the commune's and its hamlet's group topics;
+    not spk-c's (Ấp Mỹ Hòa); and may publish on none of them."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(env["COMMUNE_RADIO_DATABASE_URL"])
+    with engine.connect() as conn:
+        hid = dict(conn.execute(sa.text("SELECT name, id FROM hamlets")).all())
+    engine.dispose()
+    t = Topics("commune-radio")
+    mine = [t.membership("spk-a"), t.commune_cmd(), t.hamlet_cmd(hid["Ấp Mỹ An"])]
+    theirs = [t.membership("spk-c"), t.hamlet_cmd(hid["Ấp Mỹ Hòa"])]
+    ctl = Probe(port, "controller", (data / "keys" / "broker-controller.secret").read_bytes().hex())
+    try:
+        assert ctl.connect() == 0
+        for topic in mine + theirs:
+            a.subscribe(topic)  # Mosquitto may grant and filter on delivery (test_broker_acl)
+        for topic in theirs + mine:
+            assert ctl.publish(topic, b"group " + topic.encode()) == 0
+        a.wait(lambda: all(a.got(topic) for topic in mine), what="spk-a's own group topics")
+        time.sleep(1.0)  # its own arrived after the others were published: give leaks time
+        assert [topic for topic in theirs if a.got(topic)] == []
+        for topic in mine + theirs:
+            assert a.publish(topic, b"forged") == NOT_AUTHORIZED, topic
+    finally:
+        ctl.close()

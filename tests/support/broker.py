@@ -19,6 +19,7 @@ class TestBroker:
         self.managed = ManagedBroker(files_dir, port=18830)
         self.controller_password = broker_files.new_secret()
         self.passwords: dict[str, str] = {broker_files.CONTROLLER_USER: self.controller_password}
+        self.hamlets: dict[str, int] = {}  # speaker -> hamlet id: which group topic it may read
 
     @property
     def port(self) -> int:
@@ -33,7 +34,8 @@ class TestBroker:
     def _write(self) -> None:
         accounts = {u: broker_files.hash_password(p) for u, p in self.passwords.items()}
         speakers = [u for u in self.passwords if u != broker_files.CONTROLLER_USER]
-        self.managed.write_auth(accounts, broker_files.render_acl(self.topics, speakers))
+        self.managed.write_auth(accounts, broker_files.render_acl(self.topics, speakers,
+                                                                  self.hamlets))
 
     def start(self) -> TestBroker:
         """Start Mosquitto."""
@@ -47,6 +49,11 @@ class TestBroker:
         self.passwords[speaker_id] = pw
         self._write()
         return pw
+
+    def set_hamlet(self, speaker_id: str, hamlet_id: int) -> None:
+        """Put a speaker in a hamlet (or move it): the ACL lets it read that hamlet's group topic."""
+        self.hamlets[speaker_id] = hamlet_id
+        self._write()
 
     def remove_speaker(self, speaker_id: str) -> None:
         """Revoke a speaker's account."""

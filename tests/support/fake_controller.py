@@ -19,6 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from protocol.acks import decode_acks
+from protocol.groups import GroupCommand, Membership, Targets, new_group_id
 from protocol.messages import Ack, Command, Media, SpeakerState, Stream
 from protocol.signing import public_key_text, sign
 from protocol.topics import Topics
@@ -137,6 +138,31 @@ class FakeController:
             cmd = self.sign(cmd)
         self.publish_raw(cmd.speaker_id, cmd.encode())
         return cmd
+
+    def membership(self, speaker_id: str, hamlet_id: int) -> None:
+        """Tell a speaker its hamlet: a signed membership, retained on its own topic."""
+        m = sign(Membership(speaker_id, hamlet_id, datetime.now(UTC)), self.key)
+        if not self._connected.wait(30):
+            raise RuntimeError("fake controller is not connected")
+        info = self.client.publish(self.topics.membership(speaker_id), m.encode(), qos=1, retain=True)
+        info.wait_for_publish(timeout=10)
+
+    def group(self, topic: str, media: Media, *, hamlets: tuple[int, ...] = (),
+              speakers: tuple[str, ...] = (), play_in: float = 0.0,
+              expires_in: float = 600.0) -> GroupCommand:
+        """Sign and publish a group play command on a group topic; returns what was sent."""
+        now = datetime.now(UTC)
+        cmd = sign(GroupCommand(group=new_group_id(), targets=Targets(hamlets=hamlets, speakers=speakers),
+                                issued_at=now, expires_at=now + timedelta(seconds=expires_in),
+                                play_at=now + timedelta(seconds=play_in), media=media), self.key)
+        self.publish_group_raw(topic, cmd.encode())
+        return cmd
+
+    def publish_group_raw(self, topic: str, payload: bytes) -> None:
+        """Publish bytes on a group topic, QoS 1, and wait for the broker's PUBACK."""
+        if not self._connected.wait(30):
+            raise RuntimeError("fake controller is not connected")
+        self.client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
 
     # -- observing -------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ def test_every_recorded_action_reads_as_a_sentence(login, seeded):
         ("speaker_stop", "admin", "speaker:spk-a", "command=abc"),
         ("speaker_test_tone", "admin", "speaker:spk-a", "broadcast=3"),
         ("speaker_revoked", "cli", "spk-a", None),
+        ("speaker_moved", "cli", "spk-a", "Ấp Mỹ Hòa"),
         ("user_created", "admin", "lan", "role=editor"),
         ("role_changed", "admin", "lan", "viewer -> approver"),
         ("user_enabled", "admin", "lan", None), ("user_disabled", "admin", "lan", None),

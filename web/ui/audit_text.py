@@ -52,6 +52,7 @@ ACTIONS = {  # action -> (short name for the filter, sentence)
     "speaker_stop": (_l("Speaker stopped"), _l("%(actor)s stopped what %(speaker)s was playing.")),
     "speaker_test_tone": (_l("Test tone"), _l("%(actor)s played a test tone on %(speaker)s.")),
     "speaker_revoked": (_l("Speaker revoked"), _l("%(actor)s revoked the speaker %(speaker)s.")),
+    "speaker_moved": (_l("Speaker moved"), _l("%(actor)s moved the speaker %(speaker)s to %(detail)s.")),
     "user_created": (_l("Account created"), _l("%(actor)s created the account %(target)s (%(role)s).")),
     "role_changed": (_l("Role changed"),
                      _l("%(actor)s changed the role of %(target)s from %(old)s to %(new)s.")),
@@ -166,7 +167,7 @@ def describe(s: Session, ev: AuditEvent) -> str:
         values["reason"] = str(MISSED_REASONS.get(code, ev.detail or ""))
     elif kind == "speaker":
         values["speaker"] = _speaker(s, ident)
-    if ev.action == "speaker_revoked":
+    if ev.action in ("speaker_revoked", "speaker_moved"):
         values["speaker"] = _speaker(s, ev.target or "")
     if ev.action == "role_changed":
         old, _arrow, new = (ev.detail or "").partition(" -> ")
