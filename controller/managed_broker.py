@@ -47,12 +47,6 @@ def next_free_port(start: int, host: str = "127.0.0.1", tries: int = 200) -> int
     raise RuntimeError(f"no free port in {start}..{start + tries - 1}")
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     # If the controller dies, even by kill -9, the kernel sends the broker SIGTERM, so it
     # saves its persistence file and frees the port instead of lingering as an orphan.
@@ -145,11 +139,17 @@ class ManagedBroker:
             self.port = next_free_port(self.requested_port + 1, self.bind)
             log.info("port %d is taken; managed broker uses %d", self.requested_port, self.port)
         taken = {self.port, self.tls.port if self.tls else 0}
-        # Kept across restarts, so a connected controller's reconnects find it again.
+        # Kept across restarts, so a connected controller's reconnects find it again. Chosen
+        # next to the speakers' port, never from the kernel's ephemeral range: a port from
+        # that range was taken by some outgoing connection while the broker was down, and
+        # the restarted broker then moved the controller's listener where the controller
+        # never looks (seen in tests/speaker_agent/test_resilience.py).
         if (self.controller_port in taken or self.controller_port is None
                 or not port_is_free(self.controller_port, "127.0.0.1")):
-            self.controller_port = next(p for p in iter(_free_loopback_port, None)
-                                        if p not in taken)
+            port = self.port + 1
+            while (port := next_free_port(port, "127.0.0.1")) in taken:
+                port += 1
+            self.controller_port = port
         self.write_config()
         log_path = self.files_dir / "mosquitto.stderr"
         with open(log_path, "ab") as err:
