@@ -295,58 +295,37 @@ delivery log, not merely published by the speaker). The floor is a bare MQTT 5 Q
 publish of a 700-byte probe to the same N subscribers on the same broker, each replying
 once, timed at the publisher. Ratio = fan-out ÷ floor. Goal: ratio p50 ≤ 1.5× at N = 1,000."""
 
-DOC_NOTES = """Since the "Seconds matter" issue (item 1), the broker fans out: a broadcast to many
-speakers is one signed group command per hamlet topic, or one on the commune topic when
-whole hamlets are targeted (docs/architecture.md, "Group commands"). "by group (min)" is
-how many of the N deliveries went out that way in the worst run (the rest, if any, per
-speaker); each simulated speaker is its own MQTT client with its own credentials, reads
-its signed membership, subscribes to its group topics and checks every signature itself.
-The bench targets a list of speakers: at N = 1,000 that is every speaker of the 9
-hamlets, so one message on the commune topic; at N = 100 it is about a tenth of each
-hamlet, which goes per speaker (a hamlet goes by group only when at least half of it is
-targeted: every speaker of the hamlet receives the message, and listing 11 of 111 made
-N = 100 slower than per-speaker commands, 1.55 s vs 0.77 s all playing). The floor is
-still one bare publish per speaker topic, measured in the same run. The machine is a
-shared 2-core box: the figures are upper bounds, and the load average above says how busy
-it was.
+DOC_NOTES = """Since the "Seconds matter" issue the broker fans out: a broadcast to many speakers is
+one signed group command per hamlet topic, or one on the commune topic when whole hamlets
+are targeted (docs/architecture.md, "Group commands"); a hamlet goes by group only when at
+least half of it is targeted (listing 11 of 111 made every speaker of the hamlet receive
+it, and N = 100 took 1.55 s against 0.77 s per speaker). "by group (min)" is how many of
+the N deliveries went that way in the worst run. Each simulated speaker is its own MQTT
+client with its own credentials, reads its signed membership, subscribes to its group
+topics, checks every signature itself, and sends the steps it reaches together as one ack
+batch, as the agent does (protocol/acks.py). The ingestor stores each batch of acks with a
+fixed number of bulk statements (controller/ack_store.py) instead of the ORM unit of work.
 
-Before group commands (same bench, quieter machine): N = 1,000 in 1.84 s p50 (11.07× its
-floor), of which 651 ms until the last of 1,000 per-speaker commands was signed, published
-and recorded `sent`; N = 100 in 202 ms p50 (9.47×).
+Group command against per-speaker commands at N = 1,000, back to back on a quiet machine
+(this run, then `python -m bench.fanout --sizes 1000 --runs 4 --per-speaker --no-write`;
+load average below 2): group 3,392 ms p50 until all play (6.90× its floor), per speaker
+3,714 ms (8.64×); the last `sent` at 1,467 ms against 2,387 ms. Before this issue, on an
+Intel machine whose floor was 166 ms: 1,840 ms, 11.07×.
 
-**Group commands against per-speaker commands, back to back on the same busy machine**
-(`python -m bench.fanout --sizes 100,1000 --runs 10,6`, then the same with
-`--per-speaker`; 1-minute load average 1.2 → 4.9 during the first, 5.3 → 4.1 during the
-second), N = 1,000:
+**The goal (≤ 1.5× the floor at N = 1,000) is not met.** Where the time goes:
 
-| mode | floor p50 | all playing p50 | ratio p50 | last `sent` p50 | API call p50 |
-| --- | --- | --- | --- | --- | --- |
-| group commands (1 message) | 676 ms | 7848 ms | 11.61× | 1422 ms | 1258 ms |
-| per-speaker (1,000 commands) | 543 ms | 4810 ms | 8.86× | 2344 ms | 642 ms |
-
-**The goal (≤ 1.5× the floor at N = 1,000) is not met, and group commands did not shorten
-the time until all play here.** What the runs show:
-
-- The controller's sending is cut: the group command is signed and published once, and
-  every delivery is recorded `sent` about 0.2 s after the API call returns, instead of
-  1.7 s after it with 1,000 per-speaker commands.
-- The time until all play is the ack side: a speaker counts as playing only after the
-  controller has stored its 3rd ack (`received`, `downloaded`, `playing`), so N = 1,000
-  means 3,000 acks ingested into the delivery log (the ingestion bench below: ~1,700
-  acks/s on a quiet machine), on the same 2 cores as Mosquitto and the 4 simulator
-  processes. With a group command the 1,000 speakers all answer in the same instant; in
-  the runs on this shared machine that burst was ingested no faster, and mostly slower
-  (all playing p50 at N = 1,000 in every run of this session, load averages 5–17: group
-  commands 22.8, 20.4, 6.2 and 7.8 s; per speaker 17.9, 10.1 and 4.8 s). Not profiled
-  yet: `--profile` (py-spy) on a quiet machine is the next step, with the batched acks
-  (the ack side) measured on top of this.
-- A few speakers of a big hamlet go per speaker: at N = 100 (a tenth of each hamlet)
-  listing them in hamlet messages made all 1,000 speakers receive them, and the run took
-  1.55 s against 0.77 s per speaker in the same conditions.
-- Earlier steps of the same issue, still in place: one `SELECT … IN` per ack batch and
-  no autoflush in the ingestor; `sent` in bulk; delivery events added by id (no
-  lazy-load of earlier events); the fix for an ack ingested between publish and commit
-  (tests/controller/test_dispatch_ack_race.py)."""
+- The API call (815 ms p50 at N = 1,000) writes 1,000 deliveries and their events.
+- The dispatcher publishes one group command, then records 1,000 `sent` events in bulk;
+  the last `sent` lands ~0.65 s after the API call.
+- The rest (~1.9 s) is the acks: a speaker counts as playing once its `playing` is stored,
+  and with a group command all 1,000 answer in the same instant. The ingestor, paho's
+  network thread, the dispatcher and the web share one GIL in one Python process, on the
+  same 2 cores as Mosquitto and the 4 simulator processes.
+- **The arithmetic.** 1.5× the floor here is ~740 ms for the whole path; the API call
+  alone takes more. Reaching it needs the delivery rows written in bulk (Core, as the
+  acks now are), the `sent` events folded into one statement per broadcast, and the
+  ingestor in a process of its own; at province scale, one controller per commune on a
+  shared broker and PostgreSQL (docs/scaling.md)."""
 
 
 if __name__ == "__main__":
