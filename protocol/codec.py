@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,3 +101,22 @@ class _Reader:
 def utc_now() -> datetime:
     """The current instant in UTC (one place, so tests can see what 'now' means on the wire)."""
     return datetime.now(UTC)
+
+
+class Signable:
+    """Mixin for a signed message dataclass: it has unsigned_payload(), `sig` and `kid`."""
+
+    def to_payload(self) -> dict:
+        """Return the JSON-ready dict, signature included when present."""
+        out = self.unsigned_payload()
+        if self.sig is not None:
+            out["sig"] = self.sig
+        return out
+
+    def encode(self) -> bytes:
+        """Serialize for publishing."""
+        return dump_json(self.to_payload())
+
+    def with_sig(self, sig: str | None, kid: str | None):
+        """Return a copy carrying a signature (and the id of the key that made it)."""
+        return replace(self, sig=sig, kid=kid)

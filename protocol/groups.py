@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from protocol.codec import SCHEMA_VERSION, _Reader, dump_json, format_time, load_json
+from protocol.codec import SCHEMA_VERSION, Signable, _Reader, format_time, load_json
 from protocol.errors import ProtocolError
 from protocol.messages import MAX_TEXT, PRIORITIES, Command
 from protocol.payloads import Media
@@ -91,7 +91,7 @@ class Targets:
 
 
 @dataclass(frozen=True)
-class GroupCommand:
+class GroupCommand(Signable):
     """A signed play command for every target of a broadcast; `sig` covers the other fields."""
 
     group: str
@@ -127,20 +127,6 @@ class GroupCommand:
             out["kid"] = self.kid
         return out
 
-    def to_payload(self) -> dict:
-        """Return the JSON-ready dict, signature included when present."""
-        out = self.unsigned_payload()
-        if self.sig is not None:
-            out["sig"] = self.sig
-        return out
-
-    def encode(self) -> bytes:
-        """Serialize for publishing."""
-        return dump_json(self.to_payload())
-
-    def with_sig(self, sig: str | None, kid: str | None) -> GroupCommand:
-        """Return a copy carrying a signature (and the id of the key that made it)."""
-        return replace(self, sig=sig, kid=kid)
 
     def member(self, speaker_id: str) -> Command:
         """The per-speaker command this group command means for one target (unsigned)."""
@@ -185,7 +171,7 @@ class GroupCommand:
 
 
 @dataclass(frozen=True)
-class Membership:
+class Membership(Signable):
     """Signed and retained on a speaker's own topic: the hamlet whose group topics it reads.
 
     `issued_at` orders memberships: an agent keeps the newest it verified, so an older one
@@ -213,20 +199,6 @@ class Membership:
             out["kid"] = self.kid
         return out
 
-    def to_payload(self) -> dict:
-        """Return the JSON-ready dict, signature included when present."""
-        out = self.unsigned_payload()
-        if self.sig is not None:
-            out["sig"] = self.sig
-        return out
-
-    def encode(self) -> bytes:
-        """Serialize for publishing."""
-        return dump_json(self.to_payload())
-
-    def with_sig(self, sig: str | None, kid: str | None) -> Membership:
-        """Return a copy carrying a signature."""
-        return replace(self, sig=sig, kid=kid)
 
     @classmethod
     def decode(cls, raw: bytes | str) -> Membership:

@@ -8,13 +8,14 @@ with the command id attached when it could be read, so the agent can acknowledge
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from protocol.codec import (  # noqa: F401 - re-exported: part of this module's API
     MAX_PAYLOAD_BYTES,
     SCHEMA_VERSION,
+    Signable,
     _Reader,
     dump_json,
     format_time,
@@ -85,7 +86,7 @@ def airtime_rank(priority: str, kind: str = "file") -> int:
 
 
 @dataclass(frozen=True)
-class Command:
+class Command(Signable):
     """A controller → speaker command. `sig` is an Ed25519 signature over the other fields."""
 
     id: str
@@ -136,20 +137,6 @@ class Command:
             out["kid"] = self.kid
         return out
 
-    def to_payload(self) -> dict:
-        """Return the JSON-ready dict, signature included when present."""
-        out = self.unsigned_payload()
-        if self.sig is not None:
-            out["sig"] = self.sig
-        return out
-
-    def encode(self) -> bytes:
-        """Serialize for publishing."""
-        return dump_json(self.to_payload())
-
-    def with_sig(self, sig: str, kid: str | None) -> Command:
-        """Return a copy carrying a signature (and the id of the key that made it)."""
-        return replace(self, sig=sig, kid=kid)
 
     @classmethod
     def from_payload(cls, obj: dict) -> Command:
