@@ -14,6 +14,17 @@ SCHEDULE_FIELDS = ("kind", "at", "start_date", "end_date", "times", "weekdays", 
                    "validity_s")
 SOURCES = ("text", "upload", "record")
 
+def targets_of(all_speakers: bool, hamlets: list, speakers: list) -> dict:
+    """The targets a form chose, in the services' shape ({"all": True} or hamlets/speakers)."""
+    if all_speakers:
+        return {"all": True}
+    out: dict = {}
+    if hamlets:
+        out["hamlets"] = hamlets
+    if speakers:
+        out["speakers"] = speakers
+    return out
+
 
 @dataclass
 class ComposeForm:
@@ -34,14 +45,7 @@ class ComposeForm:
     @property
     def targets(self) -> dict:
         """The targets in the service's shape."""
-        if self.all_speakers:
-            return {"all": True}
-        out: dict = {}
-        if self.hamlets:
-            out["hamlets"] = self.hamlets
-        if self.speakers:
-            out["speakers"] = self.speakers
-        return out
+        return targets_of(self.all_speakers, self.hamlets, self.speakers)
 
     def schedule_form(self) -> dict:
         """The schedule fields as schedules.forms reads them."""

@@ -12,7 +12,7 @@ from controller.services import access, registry
 from controller.services.errors import ServiceError
 from schedules.forms import check_plan
 from web.ui.common import message, schedule_errors
-from web.ui.compose_form import input_for, plan_fields, read_schedule
+from web.ui.compose_form import input_for, plan_fields, read_schedule, targets_of
 
 DURATIONS_MIN = (15, 30, 45, 60, 90, 120, 180, 240)
 REFUSED = _l("Only a leader (approver) or an admin may schedule a relay.")
@@ -36,14 +36,7 @@ class RelayScheduleForm:
     @property
     def targets(self) -> dict:
         """The targets in the service's shape."""
-        if self.all_speakers:
-            return {"all": True}
-        out: dict = {}
-        if self.hamlets:
-            out["hamlets"] = self.hamlets
-        if self.speakers:
-            out["speakers"] = self.speakers
-        return out
+        return targets_of(self.all_speakers, self.hamlets, self.speakers)
 
     def body(self) -> dict:
         """The schedule as schedules.manage takes it (the same body as POST /api/v1/schedules)."""
