@@ -16,9 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from controller import agent_config
+from controller import agent_config, demo_station
 from controller.config import Settings
+from controller.demo_station import DemoStation
 from controller.server import WebServer, free_web_port, wait_for_signal
+from controller.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 ADMIN = "admin"
@@ -89,6 +91,15 @@ def stream_hint(ctl) -> str:
             f"icecast://USERNAME:PASSWORD@{host}/live-N\n")
 
 
+def station_hint(station_id: int | None, web_port: int, host: str) -> str:
+    """How to try tiếp sóng with the demo's own station."""
+    if station_id is None:
+        return ""
+    return (f"  Tiếp sóng: the source '{demo_station.NAME}' (a beeping tone, id {station_id}) is\n"
+            f"    ready on http://{host}:{web_port}/relays, or: POST /api/v1/relays "
+            f"{{\"source_id\": {station_id}, \"targets\": {{\"all\": true}}, \"duration_s\": 60}}\n")
+
+
 def run_demo(settings: Settings, n: int, port: int, province: bool = False) -> None:
     """Seed, start the controller and the agents, print how to log in, run until Ctrl-C."""
     from controller.app import create_app
@@ -120,6 +131,12 @@ def run_demo(settings: Settings, n: int, port: int, province: bool = False) -> N
                                         str(logs / f"{cfg.parent.name}.log")], stdout=out,
                                        stderr=subprocess.STDOUT, env=dict(os.environ),
                                        start_new_session=True))
+    station = DemoStation(ctl.data / "demo" / "station")
+    try:
+        station_id = demo_station.register(ctl, station.start(), ADMIN)
+    except (RuntimeError, OSError, ServiceError) as exc:  # the demo still runs without it
+        log.warning("the demo station did not start: %s", exc)
+        station_id = None
     web = WebServer(create_app(controller=ctl), settings.web_host, web_port)
     web.start()
     print(
@@ -129,6 +146,7 @@ def run_demo(settings: Settings, n: int, port: int, province: bool = False) -> N
         f"  Audio the speakers 'played' is decoded to: {ctl.data / 'demo' / 'sink'}\n"
         f"  Agent logs: {logs}\n"
         f"{stream_hint(ctl)}"
+        f"{station_hint(station_id, web_port, settings.web_host)}"
         f"{mock.hint(web_port) if mock else ''}"
         f"Press Ctrl-C to stop.\n", flush=True)
     try:
@@ -137,6 +155,7 @@ def run_demo(settings: Settings, n: int, port: int, province: bool = False) -> N
         stop_agents(agents)
         web.stop()
         ctl.stop()
+        station.stop()
         if mock:
             mock.stop()
         log.info("demo stopped")

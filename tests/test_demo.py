@@ -54,6 +54,29 @@ def test_demo_with_a_relative_data_folder_plays(tmp_path, data_args, data_rel):
                                 capture_output=True, text=True, timeout=60)
         assert health.returncode == 0 and "connected" in health.stdout, health.stdout + health.stderr
         assert "starting" in (data / "demo" / "logs" / "ap-1.log").read_text()  # its rotated log
+        if data_args:
+            return
+        # Tiếp sóng with no internet: the demo's own station, relayed to Ấp 2 only.
+        station = re.search(r"Đài thử nghiệm \(demo\)' \(a beeping tone, id (\d+)\)", demo.output())
+        assert station, demo.output()
+        status, relay = api.call("POST", "/api/v1/relays", {
+            "source_id": int(station.group(1)), "targets": {"hamlets": ["Ấp 2"]}, "duration_s": 60})
+        assert status == 201, relay
+
+        def aired():
+            r = api.call("GET", f"/api/v1/relays/{relay['id']}")[1]
+            return r if r["deliveries"][0]["aired_s"] >= 3 else None
+
+        wait_for(aired, timeout=90, what="the demo station aired on Ấp 2")
+        assert api.call("POST", f"/api/v1/relays/{relay['id']}/stop")[0] == 200
+        recordings = list((data / "demo" / "sink" / "ap-2").glob("*.wav"))
+        assert recordings and max(w.stat().st_size for w in recordings) > 20_000, recordings
+        stat = subprocess.run(["sox", str(max(recordings, key=lambda w: w.stat().st_size)), "-n", "stat"],
+                              capture_output=True, text=True).stderr
+        assert float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1)) > 0.02, \
+            "Ấp 2's horn recorded the station's tone, not silence"
+        assert [w.name for w in (data / "demo" / "sink" / "ap-1").glob("*.wav")] == [wav.name], \
+            "Ấp 1 was not a target of the relay"
     finally:
         demo.stop()
 
