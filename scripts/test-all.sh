@@ -9,7 +9,7 @@ status=0
 DB_FREE=$(mktemp)
 trap 'rm -f "$DB_FREE"' EXIT
 echo "=== test suite on SQLite ==="
-COMMUNE_RADIO_DB_FREE_OUT="$DB_FREE" $PY -m pytest -q "$@" || status=$?
+COMMUNE_RADIO_DB_FREE_OUT="$DB_FREE" $PY -m pytest -q --durations=25 "$@" || status=$?
 PG_URL=${COMMUNE_RADIO_TEST_PG:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 if $PY - "$PG_URL" <<'PYEOF'
 import sys
@@ -22,6 +22,6 @@ except Exception as exc:
 PYEOF
 then
   echo "=== test suite on PostgreSQL ==="
-  COMMUNE_RADIO_DB_FREE_IN="$DB_FREE" COMMUNE_RADIO_TEST_DB="$PG_URL" $PY -m pytest -q -m "not browser" "$@" || status=$?
+  COMMUNE_RADIO_DB_FREE_IN="$DB_FREE" COMMUNE_RADIO_TEST_DB="$PG_URL" $PY -m pytest -q --durations=25 -m "not browser" "$@" || status=$?
 fi
 exit $status
