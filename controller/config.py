@@ -46,6 +46,10 @@ class Settings:
     """After a speech engine fails, renders skip it for this long, then try it again."""
     emergency_speech_budget_ms: int = 1000
     """An emergency waits at most this long for the online voice; the offline voice speaks otherwise."""
+    render_warm_up: bool = True
+    """Start the emergency speech worker, and make one tiny render in it, when the controller
+    starts (about 2 s of CPU and 60 MB); false: on the first emergency, which then waits for
+    it. The test suite sets it false: its hundreds of short-lived controllers paid minutes."""
     dialect: str = "south"
     command_ttl_s: int = 900
     """How long a 'send now' command stays valid on the wire and on the agent."""
@@ -135,7 +139,8 @@ class Settings:
 
 
 _INT_KEYS = {f.name for f in fields(Settings) if f.type in ("int", int)}
-_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only", "group_commands"}
+_BOOL_KEYS = {"run_scheduler", "cookie_secure", "relay_loopback_only", "group_commands",
+              "render_warm_up"}
 
 
 def _coerce(key: str, value):

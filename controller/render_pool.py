@@ -100,8 +100,10 @@ def _render(text, speech, master, cache_dir, abbreviations, urgent):
 class RenderPool:
     """Fixed sets of speech worker processes (ordinary, urgent); results come back on one thread."""
 
-    def __init__(self, workers: int = WORKERS, urgent_workers: int = URGENT_WORKERS):
+    def __init__(self, workers: int = WORKERS, urgent_workers: int = URGENT_WORKERS,
+                 warm_up: bool = True):
         self.sizes = {"normal": workers, "urgent": urgent_workers}
+        self.warm_up = warm_up
         self._lock = threading.Lock()
         self._pools: dict[str, ProcessPoolExecutor] = {}
         # Database writes after a render run here, one at a time, off the executors' own
@@ -114,7 +116,7 @@ class RenderPool:
         # Only the lane an emergency uses is warmed at start: each warm worker costs about 2 s
         # of CPU and 60 MB, paid on every controller start, and an ordinary send can afford
         # its first render's import once (ProcessPoolExecutor starts those workers on first use).
-        warm = {"urgent"} if self.sizes["urgent"] else {"normal"}
+        warm = ({"urgent"} if self.sizes["urgent"] else {"normal"}) if self.warm_up else set()
         for lane, n in self.sizes.items():
             if lane not in warm:
                 continue

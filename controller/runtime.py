@@ -207,7 +207,7 @@ class Controller:
         from controller.render_pool import RenderPool
         from controller.services import rendering
 
-        self.renders = RenderPool()
+        self.renders = RenderPool(warm_up=self.settings.render_warm_up)
         self.renders.start()
         rendering.resume(self)  # what the previous run left `rendering`
 

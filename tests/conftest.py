@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.broker import TestBroker
 
 pytest_plugins = ["tests.support.db_free"]
+# Each controller a test starts (in process or `commune-radio serve`) would warm an emergency
+# speech worker: ~3 s per test, minutes over the suite. The render-pool tests start their own.
+os.environ.setdefault("COMMUNE_RADIO_RENDER_WARM_UP", "false")
 
 
 @pytest.fixture
