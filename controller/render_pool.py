@@ -32,6 +32,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -72,6 +73,9 @@ def _follow_parent() -> None:
     would otherwise wait on its queue for ever, holding memory on the Raspberry-Pi-sized
     controllers; a restarted controller starts its own workers.
     """
+    # Ctrl-C in a terminal reaches the whole process group: the controller stops its workers
+    # itself, and a worker's own KeyboardInterrupt only printed a traceback at the user.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
     def watch() -> None:
