@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from controller.models import Announcement, Broadcast, Delivery, Speaker, User, utcnow
+from controller.models import Announcement, Broadcast, Delivery, DeliveryEvent, Speaker, User, utcnow
 from controller.services import access, audit, deliveries
 from controller.services.errors import Forbidden, NotFound, ServiceError
 from protocol.groups import member_command_id, new_group_id
@@ -56,16 +56,35 @@ def create(s: Session, *, announcement: Announcement, speakers: list[Speaker], p
     # group command the dispatcher may publish means this very delivery to each agent.
     group_id = new_group_id()
     first = "rendering" if rendering else "queued"
-    for spk in speakers:
-        d = Delivery(broadcast=b, speaker_id=spk.id, command_id=member_command_id(group_id, spk.id),
-                     state=first, state_at=now)
-        s.add(d)
-        deliveries.append(s, d, first, "controller", at=now)
+    _write_deliveries(s, b, [spk.id for spk in speakers], group_id, first, now)
     audit.record(s, "broadcast_emergency" if emergency_override else "broadcast_created",
                  actor=user.username if user else None, target=f"broadcast:{b.id}",
                  detail=f"announcement={announcement.id} priority={priority} "
                         f"speakers={len(speakers)}")
     return b
+
+
+def _write_deliveries(s: Session, b: Broadcast, speaker_ids: list[str], group_id: str,
+                      first: str, now: datetime) -> None:
+    """One delivery and its first event per speaker, as two bulk statements.
+
+    Through the ORM unit of work a broadcast to 1,000 speakers took ~0.4 s of flush
+    bookkeeping alone (bench/fanout.py's API call); Core executemany with RETURNING
+    (SQLAlchemy's "insertmanyvalues", ordered by parameter) writes the same rows on SQLite
+    and PostgreSQL in a fraction of that. `b.deliveries` is expired so that any reader in
+    this transaction loads the rows just written.
+    """
+    if not speaker_ids:
+        return
+    table, events = Delivery.__table__, DeliveryEvent.__table__
+    ids = s.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True),
+        [{"broadcast_id": b.id, "speaker_id": sid, "command_id": member_command_id(group_id, sid),
+          "state": first, "state_at": now, "sends": 0, "agent_seen": False}
+         for sid in speaker_ids]).scalars().all()
+    s.execute(events.insert(), [{"delivery_id": i, "event": first, "source": "controller",
+                                 "at": now, "recorded_at": utcnow(), "detail": None} for i in ids])
+    s.expire(b, ["deliveries"])
 
 
 def get(s: Session, broadcast_id: int, user=None) -> Broadcast:
