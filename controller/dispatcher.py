@@ -26,6 +26,7 @@ from protocol.messages import Command, Media
 
 log = logging.getLogger(__name__)
 OPEN_STATES = ("queued", "sent")
+SENT_CHUNK = 2000  # ids per UPDATE: well under SQLite's 32,766 bound parameters
 # Emergencies go out first. (Ordering the priority column itself would be alphabetical:
 # "priority" > "normal" > "emergency", i.e. emergencies last.)
 URGENCY = sa.case({"emergency": 0, "priority": 1}, value=Broadcast.priority, else_=2)
@@ -131,14 +132,21 @@ class Dispatcher:
         if not sent:
             return
         t, ev = Delivery.__table__, DeliveryEvent.__table__
-        now = sa.bindparam("now", type_=UTCDateTime())
-        fresh = sa.or_(t.c.state == "queued", t.c.state == "sent")  # no IN: executemany
-        s.execute(
-            sa.update(t).where(t.c.id == sa.bindparam("did")).values(
-                sends=t.c.sends + 1, last_sent_at=now,
-                state=sa.case((fresh, "sent"), else_=t.c.state),
-                state_at=sa.case((fresh, now), else_=t.c.state_at)),
-            [{"did": r["did"], "now": r["now"]} for r in sent])
+        # A group command's deliveries share one `now`: one UPDATE … WHERE id IN (…) per
+        # chunk, instead of an executemany whose per-row parameter processing was most of
+        # recording 10,000 sends.
+        by_now: dict = {}
+        for r in sent:
+            by_now.setdefault(r["now"], []).append(r["did"])
+        fresh = t.c.state.in_(("queued", "sent"))
+        for at, dids in by_now.items():
+            at_p = sa.literal(at, type_=UTCDateTime())  # typed: a bare datetime in CASE is not
+            for i in range(0, len(dids), SENT_CHUNK):
+                s.execute(
+                    sa.update(t).where(t.c.id.in_(dids[i:i + SENT_CHUNK])).values(
+                        sends=t.c.sends + 1, last_sent_at=at,
+                        state=sa.case((fresh, "sent"), else_=t.c.state),
+                        state_at=sa.case((fresh, at_p), else_=t.c.state_at)))
         s.execute(sa.insert(ev), [
             {"delivery_id": r["did"], "event": "sent", "source": "controller", "at": r["now"],
              "recorded_at": r["now"], "detail": r["detail"]} for r in sent])
