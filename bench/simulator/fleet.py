@@ -13,15 +13,19 @@ class Fleet:
     """N simulated speakers over `processes` worker processes."""
 
     def __init__(self, *, host: str, port: int, prefix: str, speakers: list[tuple[str, str]],
-                 public_keys: list[str], processes: int = 4, play_s: float = 0.2):
+                 public_keys: list[str], processes: int = 4, play_s: float = 0.2,
+                 heartbeat_s: float = 0.0):
         self.speakers = speakers
+        self.heartbeats = 0
+        """State messages the simulated speakers published (after the last report)."""
         ctx = mp.get_context("spawn")  # the bench may run threads; never fork them
         n = max(1, min(processes, len(speakers)))
         self.procs, self.conns = [], []
         for i in range(n):
             parent, child = ctx.Pipe()
             spec = {"host": host, "port": port, "prefix": prefix, "public_keys": public_keys,
-                    "speakers": speakers[i::n], "play_s": play_s}
+                    "speakers": speakers[i::n], "play_s": play_s,
+                    "heartbeat_s": heartbeat_s}
             p = ctx.Process(target=worker.main, args=(spec, child), daemon=True,
                             name=f"sim-{i}")
             self.procs.append(p)
@@ -59,10 +63,12 @@ class Fleet:
     def report(self) -> tuple[dict[str, dict[str, dict[str, float]]], int, list[str]]:
         """(speaker -> command -> event -> unix time, media fetches, lost speakers)."""
         events, fetches, lost = {}, 0, []
+        self.heartbeats = 0
         for r in self._ask("report"):
             events.update(r["events"])
             fetches += r["fetches"]
             lost += r["lost"]
+            self.heartbeats += r.get("heartbeats", 0)
         return events, fetches, lost
 
     def listening(self) -> int:

@@ -11,9 +11,11 @@ import contextlib
 import heapq
 import itertools
 import logging
+import random
 import selectors
 import socket
 import time
+from functools import partial
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -40,6 +42,7 @@ class Worker:
         self.sel = selectors.DefaultSelector()
         self.sel.register(conn.fileno(), selectors.EVENT_READ, None)
         self.clients: list[mqtt.Client] = []
+        self.by_sid: dict[str, mqtt.Client] = {}
         self.sims: dict[str, SimSpeaker] = {}
         self.ready: set[str] = set()
         self.listening: set[str] = set()
@@ -49,6 +52,9 @@ class Worker:
         self._seq = itertools.count()
         self.pending_write: set = set()
         self.running = True
+        self.hamlet_of: dict[str, int] = {}
+        """The hamlet each speaker listens for, as its heartbeat reports it."""
+        self.heartbeats = 0
 
     # -- timers --
     def later(self, at: float, fn) -> None:
@@ -87,11 +93,13 @@ class Worker:
                 self.ready.add(sid)
             elif not any(rc.is_failure for rc in rcs):  # tell the controller, as the agent does
                 self.listening.add(sid)
+                self.hamlet_of[sid] = hamlet
                 cl.publish(self.topics.state(sid), SpeakerState(
                     sid, True, utc_now(), version="bench-sim", hamlet_id=hamlet).encode(),
                     qos=1, retain=True)
                 self.pending_write.add(cl)
 
+        self.by_sid[sid] = c
         sim = SimSpeaker(sid, self.topics.ack(sid), self.keys, self.media, send, self.later,
                          play_s=self.spec.get("play_s", 0.2), topics=self.topics,
                          subscribe=subscribe)
@@ -127,6 +135,28 @@ class Worker:
         deadline = time.monotonic() + timeout
         while len(self.ready) + len(self.lost) < len(self.clients) and time.monotonic() < deadline:
             self._pump(0.05)
+
+    # -- heartbeats --
+    def start_heartbeats(self, every_s: float) -> None:
+        """Republish each speaker's state every `every_s`, phases spread over the interval.
+
+        The agent does this (speaker_agent/agent.py, health.heartbeat_s, 30 s by default),
+        so a province of 10,000 speakers sends ~333 state messages a second whatever else
+        happens; the bench keeps that load on while it measures.
+        """
+        rng = random.Random(0)
+        for sid in self.by_sid:
+            self.later(time.time() + rng.uniform(0, every_s), partial(self._beat, sid, every_s))
+
+    def _beat(self, sid: str, every_s: float) -> None:
+        c = self.by_sid[sid]
+        if sid not in self.lost:
+            c.publish(self.topics.state(sid), SpeakerState(
+                sid, True, utc_now(), version="bench-sim",
+                hamlet_id=self.hamlet_of.get(sid)).encode(), qos=1, retain=True)
+            self.pending_write.add(c)
+            self.heartbeats += 1
+        self.later(time.time() + every_s, partial(self._beat, sid, every_s))
 
     # -- loop --
     def _pump(self, timeout: float) -> None:
@@ -167,7 +197,7 @@ class Worker:
         elif op == "report":
             self.conn.send({"events": {sid: sim.events for sid, sim in self.sims.items()},
                             "lost": sorted(self.lost), "fetches": self.media.fetches,
-                            "listening": len(self.listening)})
+                            "listening": len(self.listening), "heartbeats": self.heartbeats})
         elif op == "blast":
             # Ack every given command as fast as the clients can publish (bench.ingest):
             # one message per step as agents before ack batches, or (batched) the first
@@ -215,5 +245,7 @@ def main(spec: dict, conn) -> None:
     w = Worker(spec, conn)
     w.connect_all(spec.get("connect_timeout", 120))
     conn.send({"ready": len(w.ready), "lost": sorted(w.lost)})
+    if spec.get("heartbeat_s"):
+        w.start_heartbeats(spec["heartbeat_s"])
     w.run()
     conn.send({"bye": True})
