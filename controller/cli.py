@@ -94,89 +94,6 @@ def demo(settings, n, port, province):
 
 
 @main.group()
-def user():
-    """Manage accounts."""
-
-
-@user.command("add")
-@data_option
-@click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "editor", "approver", "viewer", "alert-source"]),
-              required=True, help="alert-source: a token that may only post CAP alerts")
-@click.option("--password", default=None, help="default: generated and printed")
-@click.option("--hamlet", "hamlets", multiple=True,
-              help="limit the user to this hamlet (repeatable); default: the whole commune")
-def user_add(settings, name, role, password, hamlets):
-    """Create a user."""
-    from controller.services import access, users
-
-    ctl = controller_for(settings)
-    with service_session(ctl) as s:
-        _, pw = users.add_user(s, name, role, password, actor="cli",
-                               areas=access.hamlet_ids_by_name(s, list(hamlets)))
-    click.echo(f"created {role} {name}" + (f" limited to {', '.join(hamlets)}" if hamlets else ""))
-    if not password:
-        click.echo(f"password: {pw}")
-
-
-@user.command("token")
-@data_option
-@click.argument("name")
-def user_token(settings, name):
-    """Print a new API token (last line of output)."""
-    from controller.services import users
-
-    ctl = controller_for(settings)
-    with service_session(ctl) as s:
-        token = users.new_token(s, name, actor="cli")
-    click.echo(token)
-
-
-@user.command("revoke-tokens")
-@data_option
-@click.argument("name")
-def user_revoke_tokens(settings, name):
-    """Revoke every API token of a user (audited)."""
-    from controller.services import users
-
-    ctl = controller_for(settings)
-    with service_session(ctl) as s:
-        n = users.revoke_tokens(s, name, actor="cli")
-    click.echo(f"revoked {n} token(s) of {name}")
-
-
-@user.command("role")
-@data_option
-@click.argument("name")
-@click.argument("role", type=click.Choice(["admin", "editor", "approver", "viewer"]))
-def user_role(settings, name, role):
-    """Change a user's role (audited)."""
-    from controller.services import users
-
-    ctl = controller_for(settings)
-    with service_session(ctl) as s:
-        users.set_role(s, name, role, actor="cli")
-    click.echo(f"{name} is now {role}")
-
-
-@user.command("hamlets")
-@data_option
-@click.argument("name")
-@click.option("--hamlet", "hamlets", multiple=True,
-              help="a hamlet the user may send to and see (repeatable); none: the whole commune")
-def user_hamlets(settings, name, hamlets):
-    """Limit a user to hamlets, or give back the whole commune with no --hamlet (audited)."""
-    from controller.services import access, users
-
-    ctl = controller_for(settings)
-    with service_session(ctl) as s:
-        users.set_areas(s, users.get_user(s, name), access.hamlet_ids_by_name(s, list(hamlets)),
-                        actor="cli")
-    click.echo(f"{name} is limited to {', '.join(hamlets)}" if hamlets
-               else f"{name} may use the whole commune")
-
-
-@main.group()
 def speaker():
     """Manage speakers."""
 
@@ -275,72 +192,6 @@ def speaker_revoke(settings, speaker_id):
 
 
 @main.group()
-def keys():
-    """Command-signing keys: show, rotate, retire."""
-
-
-def _update_agent_configs(settings, ctl, files) -> None:
-    from controller import agent_config
-
-    paths = [Path(f) for f in files] or sorted((Path(settings.data_dir) / "agents").glob("*.toml"))
-    for path in paths:
-        ok = agent_config.set_public_keys(path, ctl.keys.public_keys_text())
-        click.echo(f"{'updated' if ok else 'NOT updated (no public_keys line)'}: {path}")
-
-
-agent_config_option = click.option(
-    "--agent-config", "files", multiple=True, type=click.Path(dir_okay=False, exists=True),
-    help="agent config to update (default: DATA/agents/*.toml)")
-
-
-@keys.command("show")
-@data_option
-def keys_show(settings):
-    """Print the public keys agents must trust (active first)."""
-    ctl = controller_for(settings)
-    for text in ctl.keys.public_keys_text():
-        click.echo(text)
-
-
-@keys.command("rotate")
-@data_option
-@agent_config_option
-def keys_rotate(settings, files):
-    """Stage a new signing key and give agents both keys; `keys retire` then switches to it."""
-    from controller.services import audit
-
-    ctl = controller_for(settings)
-    kid = ctl.keys.rotate()
-    with ctl.db.session() as s:
-        audit.record(s, "signing_key_rotated", actor="cli", target=kid)
-    _update_agent_configs(settings, ctl, files)
-    click.echo(f"staged signing key {kid}; commands are still signed by the current key.")
-    click.echo("give every agent these keys, restart it, then run `keys retire`:")
-    for text in ctl.keys.public_keys_text():
-        click.echo(text)
-
-
-@keys.command("retire")
-@data_option
-@agent_config_option
-def keys_retire(settings, files):
-    """Sign with the staged key from now on and forget the old one (agents then refuse it)."""
-    from controller.services import audit
-    from protocol import signing
-
-    ctl = controller_for(settings)
-    if not ctl.keys.retire():
-        raise click.ClickException("no staged key: run `keys rotate` first")
-    kid = signing.key_id(ctl.keys.public_key)
-    with ctl.db.session() as s:
-        audit.record(s, "signing_key_retired", actor="cli", target=kid)
-    _update_agent_configs(settings, ctl, files)
-    click.echo(f"now signing with {kid}; the old key is gone. Agents should trust only:")
-    for text in ctl.keys.public_keys_text():
-        click.echo(text)
-
-
-@main.group()
 def tts():
     """Speech tools."""
 
@@ -411,7 +262,7 @@ def db_upgrade(settings):
 
 
 # Registered last: these modules add commands to `main` and import it from here.
-from controller import cli_backup, cli_updates  # noqa: E402, F401, I001
+from controller import cli_backup, cli_keys, cli_updates, cli_users  # noqa: E402, F401, I001
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
