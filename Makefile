@@ -10,7 +10,7 @@ APT_RUN := mosquitto ffmpeg espeak-ng icecast2 python3-venv python3-dev
 APT_TEST := $(APT_RUN) chromium sox caddy systemd
 PYTHON ?= python3
 
-.PHONY: run test screenshots bench lint system-run system-test venv-run venv-test clean
+.PHONY: run test screenshots bench lint system-run system-test venv-run venv-test venv-bench clean
 
 run: system-run venv-run
 	$(VENV)/bin/commune-radio demo $(ARGS)
@@ -24,7 +24,7 @@ test: system-test venv-test
 screenshots: system-test venv-test
 	COMMUNE_RADIO_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
-bench: system-test venv-test
+bench: system-test venv-bench
 	$(PY) -m bench $(ARGS)
 
 lint: venv-test
@@ -45,6 +45,9 @@ venv-run: $(VENV)/bin/python
 
 venv-test: $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[test]'
+
+venv-bench: $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[bench]'
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
