@@ -136,8 +136,18 @@ class Dispatcher:
         # chunk, instead of an executemany whose per-row parameter processing was most of
         # recording 10,000 sends.
         by_now: dict = {}
-        for r in sent:
+        for r in sorted(sent, key=lambda r: r["did"]):
             by_now.setdefault(r["now"], []).append(r["did"])
+        if s.get_bind().dialect.name == "postgresql":
+            # Lock every row first, in id order, as the ingestor's ack UPDATEs do
+            # (ack_store.advance_states): an UPDATE … IN locks in scan order, and a group
+            # command's acks arrive while this transaction is still open, so without one
+            # order the two deadlocked. NO KEY UPDATE, like the UPDATE itself: it does not
+            # block the KEY SHARE locks that inserting delivery events takes.
+            dids = sorted(r["did"] for r in sent)
+            for i in range(0, len(dids), SENT_CHUNK):
+                s.execute(sa.select(t.c.id).where(t.c.id.in_(dids[i:i + SENT_CHUNK]))
+                          .order_by(t.c.id).with_for_update(key_share=True)).all()
         fresh = t.c.state.in_(("queued", "sent"))
         for at, dids in by_now.items():
             at_p = sa.literal(at, type_=UTCDateTime())  # typed: a bare datetime in CASE is not

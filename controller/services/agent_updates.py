@@ -146,14 +146,19 @@ def releases(s: Session) -> list[str]:
 def targets(s: Session) -> dict[str, str]:
     """The target version of every speaker that has one (speaker > hamlet > all)."""
     rows = s.scalars(sa.select(UpdateTarget)).all()
+    if not rows:  # no rollout: the update sender asks every few seconds, so skip the fleet
+        return {}
     everyone = next((t.version for t in rows if t.hamlet_id is None and t.speaker_id is None), None)
     by_hamlet = {t.hamlet_id: t.version for t in rows if t.hamlet_id is not None}
     by_speaker = {t.speaker_id: t.version for t in rows if t.speaker_id is not None}
     out = {}
-    for spk in s.scalars(sa.select(Speaker).where(Speaker.revoked_at.is_(None))):
-        v = by_speaker.get(spk.id) or by_hamlet.get(spk.hamlet_id) or everyone
+    # Two columns, not Speaker objects: at 10,000 speakers the ORM load was a third of the
+    # dispatcher thread's time (py-spy, bench.fanout --province).
+    for sid, hamlet_id in s.execute(sa.select(Speaker.id, Speaker.hamlet_id)
+                                    .where(Speaker.revoked_at.is_(None))):
+        v = by_speaker.get(sid) or by_hamlet.get(hamlet_id) or everyone
         if v:
-            out[spk.id] = v
+            out[sid] = v
     return out
 
 

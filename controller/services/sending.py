@@ -28,17 +28,21 @@ def send_text_now(ctx, *, text, targets, user: User, priority: str = "normal",
                            field="priority")
     if title is not None and not isinstance(title, str):
         raise ServiceError("bad_title", "field 'title' must be a string", field="title")
-    # Resolve targets first so bad input fails before any synthesis is spent.
-    with ctx.db.session() as s:
-        access.resolve_targets(s, user, targets)
-        abbreviations = announcements.abbreviations(s)
     urgent = priority == "emergency"
     later = getattr(ctx, "renders", None) is not None
-    if later:
-        speech.check_speakable(ctx, text, abbreviations)
-    rendered = None if later else speech.render_text(ctx, text, abbreviations, urgent=urgent)
+    rendered = None
+    if not later:  # speech made here: resolve targets first so bad input costs no synthesis
+        with ctx.db.session() as s:
+            access.resolve_targets(s, user, targets)
+            abbreviations = announcements.abbreviations(s)
+        rendered = speech.render_text(ctx, text, abbreviations, urgent=urgent)
     with ctx.db.session() as s:
+        # Resolved once on the render-pool path: at province size (10,000 ids) each
+        # resolution loads every named speaker.
         speakers = access.resolve_targets(s, user, targets)
+        if later:
+            abbreviations = announcements.abbreviations(s)
+            speech.check_speakable(ctx, text, abbreviations)
         user = s.merge(user)
         ann = announcements.create(s, ctx, title=title or "", text=text, rendered=rendered,
                                    source="tts", user=user, approved=True)
