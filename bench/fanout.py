@@ -374,24 +374,27 @@ fixed number of bulk statements (controller/ack_store.py) instead of the ORM uni
 
 Group command against per-speaker commands at N = 1,000, back to back on a quiet machine
 (this run, then `python -m bench.fanout --sizes 1000 --runs 4 --per-speaker --no-write`;
-load average below 2): group 3,392 ms p50 until all play (6.90× its floor), per speaker
-3,714 ms (8.64×); the last `sent` at 1,467 ms against 2,387 ms. Before this issue, on an
-Intel machine whose floor was 166 ms: 1,840 ms, 11.07×.
+load average below 1): group 1,282 ms p50 until all play (5.52× its floor), per speaker
+2,168 ms (9.40×); the last `sent` at 405 ms against 1,546 ms. Earlier runs on the same
+machine: 3,392 ms (6.90×) before the deliveries were written in bulk; before group commands,
+on an Intel machine whose floor was 166 ms: 1,840 ms, 11.07×.
 
 **The goal (≤ 1.5× the floor at N = 1,000) is not met.** Where the time goes:
 
-- The API call (815 ms p50 at N = 1,000) writes 1,000 deliveries and their events.
-- The dispatcher publishes one group command, then records 1,000 `sent` events in bulk;
-  the last `sent` lands ~0.65 s after the API call.
-- The rest (~1.9 s) is the acks: a speaker counts as playing once its `playing` is stored,
-  and with a group command all 1,000 answer in the same instant. The ingestor, paho's
-  network thread, the dispatcher and the web share one GIL in one Python process, on the
-  same 2 cores as Mosquitto and the 4 simulator processes.
-- **The arithmetic.** 1.5× the floor here is ~740 ms for the whole path; the API call
-  alone takes more. Reaching it needs the delivery rows written in bulk (Core, as the
-  acks now are), the `sent` events folded into one statement per broadcast, and the
-  ingestor in a process of its own; at province scale, one controller per commune on a
-  shared broker and PostgreSQL (docs/scaling.md)."""
+- The API call (79 ms p50 at N = 1,000; 815 ms before) writes 1,000 deliveries and their
+  first events with two bulk statements (controller/services/broadcasts.py).
+- The dispatcher publishes one group command and records the 1,000 `sent` rows with one
+  UPDATE … IN; the last `sent` lands ~0.3 s after the API call.
+- The rest (~0.9 s) is the acks: a speaker counts as playing once its `playing` is stored,
+  and with a group command all 1,000 answer in the same instant: 1,000 ack batches, then
+  1,000 `played`, ingested by one Python thread that shares the GIL with paho's network
+  thread and the dispatcher, on the same 2 cores as Mosquitto and the 4 simulator processes.
+- **The arithmetic.** 1.5× the floor here is ~350 ms for the whole path, and the floor's
+  own replies reach one Python subscriber in that time only because it stores nothing.
+  Storing 1,000 acks in the remaining ~200 ms after the `sent` rows would take ~5,000 ack
+  messages a second into the log, against the ~1,700–3,400 measured ("Ack ingestion");
+  reaching it needs the ingestor in a process of its own (its own GIL), and at province
+  scale one controller per commune on a shared broker and PostgreSQL (docs/scaling.md)."""
 
 
 if __name__ == "__main__":
