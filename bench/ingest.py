@@ -257,37 +257,31 @@ PostgreSQL runs in a private schema of the database named by `COMMUNE_RADIO_BENC
 
 NOTES = """\
 **Goal: at least 10,000 acks/s into the log on both backends, and ingest ÷ raw ≥ 0.9.**
-Ingest ÷ raw is met or nearly (0.82–0.92: the controller now keeps up with what the
-broker delivers). 10,000/s is **not met**, and on this machine cannot be shown end to end:
+On a quiet machine (the run above, 2026-12-01, load average below 2):
 
-- The runs above were made at a load average of 12–17 on 2 cores shared with other work
-  (the same bench gave a raw rate of 2,555/s on a quiet machine before): the rates are
-  lower bounds of what this machine does when quiet, and rows differ 2–3× between runs
-  at this load (the batched "ingestor
-  alone" rows came out lower than the single ones here, which in-process runs of the
-  same code did not repeat).
-- End to end, ingestion cannot exceed what Mosquitto hands one Python subscriber: the
-  raw rate, 590–1,100 acks/s at this load. Batches double it in acks (two messages carry
-  four acks), which is the point of item 2.
-- The ingestor alone (no broker traffic) took 2,400–6,900 acks/s at this load, up from
-  ~1,700/s with the ORM path on a quiet machine. Before, ~60 % of its time was the ORM
-  unit of work at ~1 ms per ack; now a batch of 500 messages is four SELECTs, one
+- **The ingestor itself meets 10,000/s on both backends**: 20,090–22,830 acks/s on SQLite
+  and 10,683–13,234 on PostgreSQL, with the acks queued in memory ("ingestor alone"; up
+  from ~1,700/s with the ORM path). A batch of 500 messages is four SELECTs, one
   `INSERT … executemany` and one `UPDATE … CASE` (controller/ack_store.py).
-- Where the ingestor's time goes now (py-spy of the controller during the fan-out to
-  1,000 speakers below; 3,004 busy samples of the ingestor thread): the bulk statements
-  and lookups through SQLAlchemy 75 % (`add_agent_events` 23 %, `seen_agent_events`
-  21 %, `advance_states` 16 %, the delivery lookup 15 %), of which the driver's own
-  execute calls are 27 % and the rest SQLAlchemy's per-row parameter processing;
-  JSON decoding and validation 15 %. The dedupe lookup (`seen_agent_events` reads every
-  agent event of the batch's deliveries) would go with a unique index on
+- **End to end it cannot be shown on this machine**: ingestion cannot exceed what Mosquitto
+  hands one Python (paho) subscriber, the raw rate, 2,479–5,342 acks/s here, with the
+  8 publishers, the broker and the controller on the same 2 cores. Batches double it in
+  acks (two messages carry four acks), which is the point of ack batches.
+- **Ingest ÷ raw: 0.92 for batched acks on SQLite, 0.77–0.78 for the other rows** (goal
+  0.9; not met for those). In the same process as paho's network thread, the writer
+  thread's share of the GIL is what is missing; at a load average of 12–17 (the run before
+  this one) the same bench gave 0.82–0.92 at a quarter of these rates.
+- Where the ingestor's time goes (py-spy of the controller during a fan-out to 1,000
+  speakers; 3,004 busy samples of the ingestor thread): the bulk statements and lookups
+  through SQLAlchemy 75 % (`add_agent_events` 23 %, `seen_agent_events` 21 %,
+  `advance_states` 16 %, the delivery lookup 15 %), of which the driver's own execute calls
+  are 27 % and the rest SQLAlchemy's per-row parameter processing; JSON decoding and
+  validation 15 %. The dedupe lookup (`seen_agent_events`) would go with a unique index on
   (delivery, event, at) and `ON CONFLICT DO NOTHING`, which needs a migration.
-- The arithmetic: 10,000 acks/s leaves 100 µs per ack for decoding, the lookup, the
-  INSERT and the UPDATE, in one thread that shares the GIL with the paho network thread
-  and the dispatcher. On PostgreSQL, psycopg's executemany sends
-  one protocol message per row (pipelined); SQLAlchemy's multi-row VALUES path
-  (RETURNING, "insertmanyvalues") measured slower here. Past this, the way up is what
-  docs/scaling.md describes: the ingestor in its own process (or several controllers
-  sharing the acks through an MQTT 5 shared subscription), and `COPY` on PostgreSQL."""
+- The way to both goals end to end is what docs/scaling.md describes: the ingestor in a
+  process of its own (its own GIL, its own MQTT connection), several such processes sharing
+  the acks through an MQTT 5 shared subscription, and more than 2 cores for the broker and
+  the publishers; then `COPY` on PostgreSQL."""
 
 
 if __name__ == "__main__":
