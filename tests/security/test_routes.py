@@ -117,13 +117,23 @@ def test_every_route_has_a_policy(app):
     assert not stale, f"policy entries for routes that no longer exist: {sorted(stale)}"
 
 
+def _open(client, url, **kw):
+    """Request and read the whole answer, then close it: a streamed answer (the CSV log)
+    left unread was closed by the garbage collector during a later request, outside its
+    own request context ("Popped wrong request context" warnings)."""
+    r = client.open(url, **kw)
+    r.get_data()
+    r.close()
+    return r
+
+
 def test_anonymous_users_are_refused_everywhere_but_public_routes(app):
     client = app.test_client()
     app.config.update(WTF_CSRF_ENABLED=False)
     for rule, method in _routes(app):
         if rule.endpoint in PUBLIC | OPS:
             continue
-        r = client.open(_url(app, rule), method=method)
+        r = _open(client, _url(app, rule), method=method)
         if rule.endpoint in MACHINE:
             assert "icecast-auth-user" not in r.headers, f"{method} {rule.rule} admitted"
             continue
@@ -147,7 +157,7 @@ def test_each_role_gets_exactly_its_routes(app, clients):
             continue
         for role, (client, bearer) in clients.items():
             headers = bearer if _is_api(rule) else {}
-            r = client.open(_url(app, rule), method=method, headers=headers)
+            r = _open(client, _url(app, rule), method=method, headers=headers)
             where = f"{role} {method} {rule.rule} -> {r.status_code}"
             refused = r.status_code in (401, 403)
             if (role in allowed and refused) or (role not in allowed and r.status_code != 403):
@@ -160,7 +170,7 @@ def test_no_route_crashes_for_unknown_ids_or_empty_forms(app, clients):
     client, bearer = clients["admin"]
     crashes = []
     for rule, method in _routes(app):
-        r = client.open(_url(app, rule), method=method, headers=bearer if _is_api(rule) else {})
+        r = _open(client, _url(app, rule), method=method, headers=bearer if _is_api(rule) else {})
         if r.status_code >= 500:
             crashes.append(f"{method} {rule.rule} -> {r.status_code}")
     assert not crashes, "\n".join(crashes)
@@ -173,7 +183,7 @@ def test_every_ui_form_post_needs_a_csrf_token(app, clients):
         if method == "GET" or _is_api(rule) or rule.endpoint in MACHINE or rule.endpoint in (
                 "ui.login", "ui.logout", "ui.set_language"):
             continue
-        r = client.open(_url(app, rule), method=method, data={"x": "1"})
+        r = _open(client, _url(app, rule), method=method, data={"x": "1"})
         assert r.status_code == 400, f"{method} {rule.rule} -> {r.status_code} without a CSRF token"
 
 
