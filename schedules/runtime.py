@@ -110,10 +110,11 @@ def missed_reason(due: Due, validity_s: float, now_utc: datetime, timezone: str 
     when = _local(_utc(due.due_utc, "due_utc"), tz)
     late_min = (_utc(now_utc, "now_utc") - _utc(due.due_utc, "due_utc")).total_seconds() / 60
     validity_min = validity_s / 60
+    validity_vi = f"{validity_min:g}".replace(".", ",")  # Vietnamese writes 1,5 phút
     en = (f"Not played: due at {when:%Y-%m-%d %H:%M} ({timezone}), reached {late_min:.0f} min late, "
           f"past its {validity_min:g} min validity (controller was down or busy).")
     vi = (f"Không phát: đến giờ lúc {when:%H:%M} ngày {when:%d/%m/%Y} ({timezone}), trễ {late_min:.0f} phút, "
-          f"quá thời hạn hiệu lực {validity_min:g} phút (bộ điều khiển bị tắt hoặc bận).")
+          f"quá thời hạn hiệu lực {validity_vi} phút (bộ điều khiển bị tắt hoặc bận).")
     return en, vi
 
 

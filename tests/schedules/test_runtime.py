@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schedules.runtime import Due, coalesce, decide, dispatch_time, occurrence_key, play_at_for
+from schedules.runtime import Due, coalesce, decide, dispatch_time, missed_reason, occurrence_key, play_at_for
 
 DUE = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 in Ho Chi Minh City
 
@@ -97,3 +97,11 @@ def test_coalesce_plays_only_the_newest_valid_occurrence_of_a_schedule():
 def test_naive_clock_is_refused():
     with pytest.raises(ValueError):
         decide(DUE, 900, datetime(2026, 12, 1, 23))
+
+
+def test_missed_reason_writes_minutes_as_each_language_does():
+    due = datetime(2030, 6, 15, 22, 0, tzinfo=UTC)  # a value, not a clock: nothing reads today
+    en, vi = missed_reason(Due("7", due), 90, due + timedelta(minutes=3), "Asia/Ho_Chi_Minh")
+    assert "past its 1.5 min validity" in en and "reached 3 min late" in en
+    assert "quá thời hạn hiệu lực 1,5 phút" in vi and "trễ 3 phút" in vi
+    assert "lúc 05:00 ngày 16/06/2030" in vi  # local time in Ho Chi Minh City, next day
